@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Everything lives in .venv; exact versions come from requirements.lock.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest migrate lock bench clean
+
+run: $(STAMP)
+	$(BIN)/brobygger migrate
+	exec $(BIN)/brobygger run
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/brobygger migrate
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Re-pin after changing dependency ranges in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable --exclude brobygger > requirements.lock
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

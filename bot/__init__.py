@@ -1,0 +1,1 @@
+"""Brobygger's core: settings, database, models, channels, services, web app and CLI."""

@@ -1,0 +1,151 @@
+"""The ``brobygger`` command: run the service, migrate the database, manage staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings, load_settings
+from bot.db import Database, check_reachable
+from bot.errors import BrobyggerError, ConfigError
+from bot.logs import configure_logging
+from bot.models import Role
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brobygger",
+        description=(
+            "Brobygger: check-ins, meeting reminders and absence alerts for people leaving "
+            "prison, over SMS and Telegram. Settings come from BROBYGGER_* variables and .env "
+            "(see .env.example)."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="serve the web app, the scheduler and the channels in the foreground"
+    )
+    run.add_argument("--host", help="override BROBYGGER_HOST")
+    run.add_argument("--port", type=int, help="override BROBYGGER_PORT")
+
+    commands.add_parser("migrate", help="bring the database schema up to date (safe to repeat)")
+
+    staff = commands.add_parser("staff", help="manage staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = staff_commands.add_parser(
+        "add", help="create a staff account (the password is read from a prompt or stdin)"
+    )
+    add.add_argument("--email", required=True, help="the login e-mail")
+    add.add_argument("--name", required=True, help="full name, shown to colleagues")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    add.add_argument(
+        "--no-password",
+        action="store_true",
+        help="create the account without a password (API token or later reset only)",
+    )
+    return parser
+
+
+async def _migrate(settings: Settings) -> None:
+    from bot.schema import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        await check_reachable(database)
+        await upgrade(database)
+    finally:
+        await database.dispose()
+    print(f"database is up to date ({settings.database_url.split('://', 1)[0]})")
+
+
+def _run(settings: Settings) -> None:
+    import uvicorn
+
+    from bot.app import create_app, open_database
+
+    async def preflight() -> None:
+        # Fail with one line before uvicorn starts, rather than a lifespan traceback.
+        database = await open_database(settings)
+        await database.dispose()
+
+    asyncio.run(preflight())
+    app = create_app(settings, show_banner=True)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    # uvicorn re-raises Ctrl-C after its clean shutdown; stopping was what the user asked.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise BrobyggerError("the passwords differ")
+    return first
+
+
+async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import open_database
+    from bot.services.staff import add_staff
+
+    password = None if args.no_password else _read_password(args.password_stdin)
+    database = await open_database(settings)
+    try:
+        async with database.session() as session:
+            staff = await add_staff(
+                session, email=args.email, name=args.name, role=Role(args.role), password=password
+            )
+            print(f"created {staff.role} {staff.email} (id {staff.id})")
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if getattr(args, "host", None):
+            settings = settings.model_copy(update={"host": args.host})
+        if getattr(args, "port", None):
+            settings = settings.model_copy(update={"port": args.port})
+        configure_logging(settings.log_level)
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "run":
+            _run(settings)
+        elif args.command == "staff" and args.staff_command == "add":
+            asyncio.run(_staff_add(settings, args))
+    except ConfigError as error:
+        print(f"brobygger: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrobyggerError as error:
+        print(f"brobygger: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

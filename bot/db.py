@@ -1,0 +1,120 @@
+"""The database: an async engine and session factories for SQLite or PostgreSQL.
+
+SQLite is set up so that it behaves under concurrency (see STACK.md):
+
+1. We take control of transactions from the driver (``isolation_level=None``) and emit
+   ``BEGIN IMMEDIATE`` ourselves, so a unit of work that writes holds the write lock from its
+   start and never dies with "database is locked" when it upgrades from a read.
+2. Read-only units (``Database.read()``) begin with a plain deferred ``BEGIN``; in WAL mode they
+   never block writers.
+3. WAL journal, foreign keys, a busy timeout, and ``synchronous=FULL`` so that a committed outbox
+   row survives a power cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.errors import DatabaseError
+
+BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "brobygger_read_only"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver (Python 3.11 sqlite3 legacy mode).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine plus two session factories: ``session()`` for writes, ``read()`` for reads."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        if self.is_sqlite:
+            path = _sqlite_file(url)
+            if path is not None and not path.parent.is_dir():
+                raise DatabaseError(
+                    f"the folder for the database file does not exist: {path.parent}"
+                )
+            engine = create_async_engine(url, echo=echo)
+            _configure_sqlite(engine)
+        else:
+            engine = create_async_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        self.engine = engine
+        self._read_engine = engine.execution_options(**{_READ_ONLY: True})
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self._read_engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work that writes: commits on success, rolls back on error."""
+        async with self.sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """One read-only unit of work (never blocks writers on SQLite)."""
+        async with self.read_sessions.begin() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def describe(url: str) -> str:
+    """The URL with its password hidden, for banners and error messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def check_reachable(database: Database) -> None:
+    """Open one connection or raise :class:`DatabaseError` with one line saying why."""
+    try:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, SQLAlchemyError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise DatabaseError(
+            f"cannot open the database {describe(database.url)}: {reason}"
+        ) from None

@@ -1,0 +1,65 @@
+"""The ORM models. Importing this package registers every table on ``Base.metadata``."""
+
+from bot.models.alerts import Alert, AlertReason
+from bot.models.appointments import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Attendance,
+    Confirmation,
+)
+from bot.models.audit import AuditEvent, InboundEvent
+from bot.models.base import Base, UTCDateTime
+from bot.models.checkins import Checkin, CheckinPlanRecord, CheckinStatus
+from bot.models.messages import Direction, Message, MessageStatus, ReplyChoices
+from bot.models.participants import (
+    Address,
+    AddressStatus,
+    ChannelKind,
+    Consent,
+    ConsentMethod,
+    ConsentPurpose,
+    EnrolmentCode,
+    Outcome,
+    Participant,
+    ParticipantStatus,
+)
+from bot.models.sites import Site, SiteKind
+from bot.models.staff import ApiToken, Role, Staff, staff_sites
+
+__all__ = [
+    "Address",
+    "AddressStatus",
+    "Alert",
+    "AlertReason",
+    "ApiToken",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
+    "Attendance",
+    "AuditEvent",
+    "Base",
+    "ChannelKind",
+    "Checkin",
+    "CheckinPlanRecord",
+    "CheckinStatus",
+    "Confirmation",
+    "Consent",
+    "ConsentMethod",
+    "ConsentPurpose",
+    "Direction",
+    "EnrolmentCode",
+    "InboundEvent",
+    "Message",
+    "MessageStatus",
+    "Outcome",
+    "Participant",
+    "ParticipantStatus",
+    "ReplyChoices",
+    "Role",
+    "Site",
+    "SiteKind",
+    "Staff",
+    "UTCDateTime",
+    "staff_sites",
+]

@@ -1,0 +1,125 @@
+"""The ``messages`` table: the outbox and the response log in one.
+
+Every message out (with its due time, channel, status, attempts, provider id and error) and every
+message in (with the parsed intent and the question it answered) is one row. An outgoing row is
+planned with a unique ``dedupe_key`` in the same transaction as the change that causes it, so
+planning twice is harmless; the dispatcher claims due rows and records the outcome.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, UTCDateTime, str_enum, utcnow
+from bot.models.participants import ChannelKind
+
+
+class Direction(enum.StrEnum):
+    OUT = "out"
+    IN = "in"
+
+
+class MessageStatus(enum.StrEnum):
+    """Outgoing: planned -> sending -> sent -> delivered, or one of the end states.
+
+    Incoming rows are ``received``.
+    """
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # e.g. a reminder of a meeting that moved
+    SUPPRESSED = "suppressed"  # opted out, no consent, no reachable address
+    UNKNOWN = "unknown"  # the send timed out or the worker died: it may have gone out
+    RECEIVED = "received"
+
+
+class ReplyChoices(enum.StrEnum):
+    """What kind of answer an outgoing question asks for (buttons on Telegram, text on SMS)."""
+
+    YES_NO = "yes_no"
+    SCORE = "score"
+    ACK = "ack"
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The dispatcher's claim: planned rows in order of when they may go.
+        Index("ix_messages_status_send_after", "status", "send_after"),
+        # A participant's timeline and their open questions.
+        Index("ix_messages_participant_created", "participant_id", "created_at"),
+        Index(
+            "ix_messages_open_questions",
+            "participant_id",
+            "id",
+            postgresql_where=text("expects_reply AND answered_by_id IS NULL"),
+            sqlite_where=text("expects_reply AND answered_by_id IS NULL"),
+        ),
+        Index("ix_messages_provider", "channel", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, 8))
+    # Null for a message from an unknown sender (kept for an admin) or to staff only.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    # A message to a staff member (a mentor's alert) names them here.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    # The staff member who wrote an outgoing message by hand, if any.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    channel: Mapped[ChannelKind | None] = mapped_column(str_enum(ChannelKind))
+    # Recipient (out) or sender (in); chosen at send time when left empty at planning.
+    address: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text())
+    language: Mapped[str | None] = mapped_column(String(8))
+    choices: Mapped[ReplyChoices | None] = mapped_column(str_enum(ReplyChoices, 12))
+    expects_reply: Mapped[bool] = mapped_column(default=False)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus, 12))
+
+    # Outgoing: when it was meant to go, and when it may go next (quiet hours, backoff).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Questions: until when an answer is awaited, and the escalation ladder's progress.
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    escalation_step: Mapped[int] = mapped_column(default=0)
+
+    # Incoming: when it arrived, what it meant, which question it answered.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    intent: Mapped[str | None] = mapped_column(String(20))
+    intent_value: Mapped[str | None] = mapped_column(String(20))
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+
+    # What the message is about.
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), index=True
+    )
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

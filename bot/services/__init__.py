@@ -1,0 +1,1 @@
+"""Use cases that staff invoke (dashboard, API, CLI); each takes a session."""

@@ -1,0 +1,1 @@
+"""The web app: health check now; dashboard and JSON API as they come."""

@@ -1,0 +1,1 @@
+"""Everything that comes in: webhooks, Telegram handlers, the reply parser, the conversation."""

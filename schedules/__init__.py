@@ -1,0 +1,1 @@
+"""Everything that happens because time passes: plans, planner, escalation, dispatcher."""

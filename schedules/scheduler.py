@@ -1,0 +1,59 @@
+"""The APScheduler wiring: a few periodic, idempotent ticks. The database holds every reminder.
+
+A tick is a plain async function that tests call directly; here it only gets a timer. Each job
+runs with ``max_instances=1`` and ``coalesce=True``, so a slow tick is never stacked or replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+logger = logging.getLogger(__name__)
+
+Tick = Callable[[], Awaitable[object]]
+
+
+class Ticks:
+    """The scheduler and the ticks it runs."""
+
+    def __init__(self, timezone: ZoneInfo) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=timezone)
+        self.names: list[str] = []
+
+    def every(self, interval: timedelta, name: str, tick: Tick) -> None:
+        async def run() -> None:
+            try:
+                await tick()
+            except Exception:
+                # A failing tick is logged and tried again next time; it never stops the loop.
+                logger.exception("tick %s failed", name)
+
+        self._scheduler.add_job(
+            run,
+            "interval",
+            seconds=interval.total_seconds(),
+            id=name,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        self.names.append(name)
+
+    def wake(self, name: str) -> None:
+        """Run ``name`` as soon as possible (e.g. a message due now was just planned)."""
+        job = self._scheduler.get_job(name)
+        if job is not None and self._scheduler.running:
+            job.modify(next_run_time=datetime.now(self._scheduler.timezone))
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

@@ -1,0 +1,123 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, a fake clock.
+
+PostgreSQL tests use ``BROBYGGER_TEST_POSTGRES_URL`` (default: the local ``test`` database).
+Each test gets a database of its own. When the server cannot be reached the tests skip with the
+reason, unless ``BROBYGGER_TEST_REQUIRE_POSTGRES=1`` (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.schema import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "BROBYGGER_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("BROBYGGER_TEST_REQUIRE_POSTGRES") == "1"
+
+_postgres_problem: list[str | None] = []
+
+
+async def _postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None; asked once per run."""
+    if not _postgres_problem:
+        engine = create_async_engine(POSTGRES_URL)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            _postgres_problem.append(None)
+        except Exception as error:
+            _postgres_problem.append(f"{type(error).__name__}: {error}".splitlines()[0])
+        finally:
+            await engine.dispose()
+    return _postgres_problem[0]
+
+
+async def require_postgres() -> None:
+    problem = await _postgres_unavailable()
+    if problem is None:
+        return
+    message = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} unreachable: {problem}"
+    if REQUIRE_POSTGRES:
+        pytest.fail(message + " (BROBYGGER_TEST_REQUIRE_POSTGRES=1)")
+    pytest.skip(message)
+
+
+class PostgresDatabase:
+    """A throw-away database on the test server (creating one takes ~0.1 s)."""
+
+    def __init__(self) -> None:
+        self.name = f"brobygger_t_{uuid.uuid4().hex[:12]}"
+        self.url = make_url(POSTGRES_URL).set(database=self.name).render_as_string(False)
+
+    async def create(self) -> None:
+        await self._execute(f'CREATE DATABASE "{self.name}"')
+
+    async def drop(self) -> None:
+        await self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    async def _execute(self, sql: str) -> None:
+        engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(sql))
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database on each engine, as a URL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    await require_postgres()
+    postgres = PostgresDatabase()
+    await postgres.create()
+    try:
+        yield postgres.url
+    finally:
+        await postgres.drop()
+
+
+@pytest.fixture
+async def empty_database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def database(empty_database: Database) -> Database:
+    """A database migrated to head, on SQLite and on PostgreSQL."""
+    await upgrade(empty_database)
+    return empty_database
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # A Monday morning in winter time, Copenhagen (08:00 local).
+    return FakeClock(datetime(2026, 1, 12, 7, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No BROBYGGER_ variables and no .env from the developer's machine leak into a test."""
+    for key in list(os.environ):
+        if key.startswith("BROBYGGER_") and not key.startswith("BROBYGGER_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path

@@ -1,0 +1,103 @@
+"""The database behaves the same on SQLite and PostgreSQL: UTC instants, constraints, locking."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from bot.db import Database
+from bot.errors import DatabaseError
+from bot.models import Participant, Site, SiteKind
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+async def test_instants_come_back_as_the_same_aware_utc_instant(database: Database) -> None:
+    summer_evening = datetime(2026, 7, 1, 23, 30, tzinfo=COPENHAGEN)
+    async with database.session() as session:
+        session.add(
+            Site(kind=SiteKind.PRISON, name="Statsfængslet Nordby", created_at=summer_evening)
+        )
+    async with database.read() as session:
+        stored = await session.scalar(select(Site.created_at))
+    assert stored == summer_evening
+    assert stored is not None and stored.tzinfo is UTC
+    assert stored == datetime(2026, 7, 1, 21, 30, tzinfo=UTC)
+
+
+async def test_comparisons_on_instants_agree_across_offsets(database: Database) -> None:
+    base = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the night the clocks go back
+    async with database.session() as session:
+        for minutes in range(0, 240, 30):
+            instant = (base + timedelta(minutes=minutes)).astimezone(COPENHAGEN)
+            session.add(Site(kind=SiteKind.PRISON, name=f"Site {minutes}", created_at=instant))
+    cutoff = datetime(2026, 10, 25, 2, 30, tzinfo=COPENHAGEN)  # ambiguous local time, fold=0
+    async with database.read() as session:
+        earlier = await session.scalars(
+            select(Site.name).where(Site.created_at < cutoff).order_by(Site.created_at)
+        )
+        names = list(earlier)
+    # 02:30 CEST (fold=0) is 00:30Z: nothing stored is earlier.
+    assert names == []
+
+
+async def test_a_naive_datetime_is_refused(database: Database) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with database.session() as session:
+            session.add(
+                Site(
+                    kind=SiteKind.JOBCENTRE, name="Jobcenter Vest", created_at=datetime(2026, 1, 1)
+                )
+            )
+
+
+async def test_foreign_keys_are_enforced(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(Participant(name="Kasper Testesen", prison_id=9999))
+
+
+async def test_a_failed_unit_of_work_writes_nothing(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(Site(kind=SiteKind.PRISON, name="Site A"))
+            await session.flush()
+            session.add(Participant(name="Mette Prøvesen", jobcentre_id=424242))
+    async with database.read() as session:
+        assert await session.scalar(select(Site.id)) is None
+
+
+async def test_concurrent_read_then_write_units_do_not_deadlock(database: Database) -> None:
+    """The classic SQLite failure: two deferred transactions both read, then both try to write."""
+
+    async def read_then_write(number: int) -> None:
+        async with database.session() as session:
+            await session.scalar(select(Site.id).limit(1))
+            await asyncio.sleep(0.01)
+            session.add(Site(kind=SiteKind.PRISON, name=f"Concurrent {number}"))
+
+    await asyncio.gather(*(read_then_write(n) for n in range(8)))
+    async with database.read() as session:
+        count = await session.scalar(text("SELECT count(*) FROM sites"))
+    assert count == 8
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    async with database.read() as session:
+        assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
+        assert await session.scalar(text("PRAGMA foreign_keys")) == 1
+        assert await session.scalar(text("PRAGMA busy_timeout")) == 30_000
+        assert await session.scalar(text("PRAGMA synchronous")) == 2  # FULL
+    await database.dispose()
+
+
+def test_a_database_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="folder for the database file does not exist"):
+        Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")

@@ -1,0 +1,113 @@
+"""Migrations produce exactly the models' schema, keep rows, and write nothing when they fail."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from bot.db import Database
+from bot.errors import SchemaError
+from bot.models import Base
+from bot.schema import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    ensure_current,
+    head_revision,
+    upgrade,
+)
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_produce_exactly_the_models_schema(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+    assert differences == []
+
+
+async def test_migrating_twice_is_harmless(database: Database) -> None:
+    await upgrade(database)
+    assert await current_revision(database) == head_revision()
+
+
+async def test_upgrading_an_existing_database_keeps_its_rows(empty_database: Database) -> None:
+    """Every revision in turn: rows written at one revision survive all later upgrades."""
+    from alembic.script import ScriptDirectory
+
+    revisions = [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
+    revisions.reverse()
+    for number, revision in enumerate(revisions):
+        await upgrade(empty_database, revision)
+        async with empty_database.session() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO sites (kind, name, created_at)"
+                    " VALUES ('prison', :n, CURRENT_TIMESTAMP)"
+                ),
+                {"n": f"Site at {revision}"},
+            )
+        async with empty_database.read() as session:
+            count = await session.scalar(text("SELECT count(*) FROM sites"))
+        assert count == number + 1
+    assert await current_revision(empty_database) == head_revision()
+
+
+async def test_a_failing_migration_writes_nothing(empty_database: Database, tmp_path: Path) -> None:
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts)
+    head = head_revision()
+    (scripts / "versions" / "9999_broken.py").write_text(
+        f'''"""A migration that fails half-way."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_written", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO no_such_table VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+''',
+        encoding="utf-8",
+    )
+    with pytest.raises(Exception, match="no_such_table"):
+        await upgrade(empty_database, config=alembic_config(scripts))
+
+    async with empty_database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert "half_written" not in tables
+    assert "messages" not in tables  # even the good migrations before it were rolled back
+    assert await current_revision(empty_database) is None
+
+
+async def test_a_database_newer_than_the_code_is_refused(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(text("UPDATE alembic_version SET version_num = 'ffff_from_future'"))
+    with pytest.raises(SchemaError, match="newer than this code"):
+        await ensure_current(database)
+    with pytest.raises(SchemaError, match="newer than this code"):
+        await upgrade(database)
+
+
+async def test_an_unmigrated_database_is_not_served(empty_database: Database) -> None:
+    with pytest.raises(SchemaError, match="run `brobygger migrate`"):
+        await ensure_current(empty_database)

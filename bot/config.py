@@ -116,6 +116,9 @@ class Settings(BaseSettings):
             return "off"
         if not _QUIET_HOURS.fullmatch(value.strip()):
             raise ValueError(f"expected HH:MM-HH:MM (e.g. 21:00-08:00) or off, got {value!r}")
+        start, end = value.strip().split("-")
+        if start == end:
+            raise ValueError(f"an empty window {value!r}: use off to disable quiet hours")
         return value.strip()
 
     @model_validator(mode="after")

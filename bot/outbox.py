@@ -1,0 +1,124 @@
+"""Planning messages into the outbox (the ``messages`` table).
+
+A message is planned inside the caller's unit of work, next to the domain change that causes
+it, and carries a unique ``dedupe_key``: planning the same message twice inserts one row. Nothing
+is sent here; the dispatcher (``schedules.dispatcher``) sends after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import ChannelKind, Direction, Message, MessageStatus, ReplyChoices
+
+# Set on a session that planned something, so the runtime can wake the dispatcher after commit.
+PLANNED_FLAG = "brobygger_planned"
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A message to plan. Either ``participant_id`` or ``staff_id`` names the recipient."""
+
+    kind: str
+    body: str
+    due_at: datetime
+    dedupe_key: str
+    participant_id: int | None = None
+    staff_id: int | None = None
+    channel: ChannelKind | None = None  # None: the recipient's best address at send time
+    address: str | None = None
+    language: str | None = None
+    choices: ReplyChoices | None = None
+    expects_reply: bool = False
+    deadline_at: datetime | None = None
+    urgent: bool = False
+    author_id: int | None = None
+    appointment_id: int | None = None
+    checkin_id: int | None = None
+    alert_id: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        if (self.participant_id is None) == (self.staff_id is None):
+            raise ValueError("a planned message goes to exactly one participant or staff member")
+        return {
+            "direction": Direction.OUT,
+            "status": MessageStatus.PLANNED,
+            "kind": self.kind,
+            "body": self.body,
+            "due_at": self.due_at,
+            "send_after": self.due_at,
+            "dedupe_key": self.dedupe_key,
+            "participant_id": self.participant_id,
+            "staff_id": self.staff_id,
+            "channel": self.channel,
+            "address": self.address,
+            "language": self.language,
+            "choices": self.choices,
+            "expects_reply": self.expects_reply,
+            "deadline_at": self.deadline_at,
+            "urgent": self.urgent,
+            "author_id": self.author_id,
+            "appointment_id": self.appointment_id,
+            "checkin_id": self.checkin_id,
+            "alert_id": self.alert_id,
+            "attempts": 0,
+            "escalation_step": 0,
+        }
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(Message.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+async def plan(session: AsyncSession, message: Planned) -> int | None:
+    """Plan one message; returns its new id, or None when that dedupe key was planned before."""
+    statement = _insert_ignoring_duplicates(session).values(**message.row()).returning(Message.id)
+    new_id = (await session.execute(statement)).scalar_one_or_none()
+    if new_id is not None:
+        session.info[PLANNED_FLAG] = True
+    return new_id
+
+
+async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
+    """Plan a batch in one statement; returns how many were new."""
+    if not messages:
+        return 0
+    statement = _insert_ignoring_duplicates(session).returning(Message.id)
+    result = await session.execute(statement, [message.row() for message in messages])
+    created = len(result.all())
+    if created:
+        session.info[PLANNED_FLAG] = True
+    return created
+
+
+async def cancel(session: AsyncSession, *where: ColumnElement[bool], now: datetime) -> int:
+    """Mark planned messages matching ``where`` cancelled (the rows stay, for the log)."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.PLANNED, *where)
+        .values(status=MessageStatus.CANCELLED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def suppress(
+    session: AsyncSession, *where: ColumnElement[bool], now: datetime, reason: str
+) -> int:
+    """Mark planned messages matching ``where`` suppressed (opt-out, no consent, unreachable)."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.PLANNED, *where)
+        .values(status=MessageStatus.SUPPRESSED, finished_at=now, error=reason[:300])
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -11,7 +11,7 @@ from bot.models.appointments import (
 from bot.models.audit import AuditEvent, InboundEvent
 from bot.models.base import Base, UTCDateTime
 from bot.models.checkins import Checkin, CheckinPlanRecord, CheckinStatus
-from bot.models.messages import Direction, Message, MessageStatus, ReplyChoices
+from bot.models.messages import Direction, Message, MessageKind, MessageStatus, ReplyChoices
 from bot.models.participants import (
     Address,
     AddressStatus,
@@ -51,6 +51,7 @@ __all__ = [
     "EnrolmentCode",
     "InboundEvent",
     "Message",
+    "MessageKind",
     "MessageStatus",
     "Outcome",
     "Participant",

@@ -40,6 +40,30 @@ class MessageStatus(enum.StrEnum):
     RECEIVED = "received"
 
 
+class MessageKind(enum.StrEnum):
+    """What a message is for; ``bot.consent_rules`` says which consent each kind needs."""
+
+    CONSENT_REQUEST = "consent_request"
+    CONSENT_REMINDER = "consent_reminder"
+    CONSENT_REPLY = "consent_reply"  # thanks for saying yes / ok, you said no
+    CHECKIN = "checkin"
+    CHECKIN_NUDGE = "checkin_nudge"
+    CONFIRMATION_REQUEST = "confirmation_request"
+    CONFIRMATION_NUDGE = "confirmation_nudge"
+    REMINDER = "reminder"
+    MEETING_MOVED = "meeting_moved"
+    MEETING_CANCELLED = "meeting_cancelled"
+    ATTENDANCE_QUESTION = "attendance_question"
+    REPLY = "reply"  # an answer to something the citizen wrote (thanks, help, language)
+    STOP_CONFIRMATION = "stop_confirmation"
+    START_CONFIRMATION = "start_confirmation"
+    UNKNOWN_SENDER_REPLY = "unknown_sender_reply"
+    STAFF_MESSAGE = "staff_message"  # written by a consultant or mentor on the dashboard
+    ALERT = "alert"  # to a mentor or consultant
+    ALERT_DIGEST = "alert_digest"
+    INBOUND = "inbound"
+
+
 class ReplyChoices(enum.StrEnum):
     """What kind of answer an outgoing question asks for (buttons on Telegram, text on SMS)."""
 

@@ -7,17 +7,26 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, check_reachable, describe
+from bot.i18n import Catalogs
 from bot.schema import ensure_current
 from bot.web import health
+from handlers import sms, telegram
+from handlers.conversation import Conversation
 from schedules.scheduler import Ticks
 
+if TYPE_CHECKING:
+    from handlers.telegram import TelegramApplication
+
 logger = logging.getLogger(__name__)
+
+DISPATCH_TICK = "dispatch"
 
 
 @dataclass
@@ -29,8 +38,15 @@ class Runtime:
     clock: Clock
     ticks: Ticks
     secret_key: str
+    catalogs: Catalogs
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
+    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    telegram_application: TelegramApplication | None = None
+
+    def wake_dispatcher(self) -> None:
+        """Send what was just planned now rather than at the next tick."""
+        self.ticks.wake(DISPATCH_TICK)
 
 
 async def open_database(settings: Settings) -> Database:
@@ -71,6 +87,22 @@ def banner(runtime: Runtime) -> str:
     )
 
 
+async def _start_telegram(runtime: Runtime) -> None:
+    """Build the Telegram Application and start receiving (webhook or polling)."""
+    settings = runtime.settings
+    if not settings.telegram_enabled:
+        return
+    intake = telegram.TelegramIntake(
+        database=runtime.database,
+        conversation=Conversation(runtime.catalogs, settings.tz),
+        clock=runtime.clock,
+        wake_dispatcher=runtime.wake_dispatcher,
+    )
+    application = telegram.build_application(settings, intake)
+    runtime.telegram_application = application
+    await telegram.start_telegram(application, settings)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
@@ -85,18 +117,24 @@ def create_app(
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
+            catalogs=Catalogs.load(),
         )
         app.state.runtime = runtime
         runtime.ticks.start()
-        if show_banner:
-            print(banner(runtime), flush=True)
         try:
+            await _start_telegram(runtime)
+            if show_banner:
+                print(banner(runtime), flush=True)
             yield
         finally:
+            if runtime.telegram_application is not None:
+                await telegram.stop_telegram(runtime.telegram_application)
             runtime.ticks.shutdown()
             await database.dispose()
             logger.info("stopped cleanly")
 
     app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
+    app.include_router(sms.router)
+    app.include_router(telegram.router)
     return app

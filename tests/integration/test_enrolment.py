@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot import texts
+from bot.clock import FakeClock
+from bot.db import Database
 from bot.i18n import Catalogs
 from bot.models import (
     Address,
@@ -21,6 +24,7 @@ from bot.models import (
 )
 from bot.phones import PhoneNumberError
 from bot.services.enrolment import (
+    Enrolment,
     EnrolmentError,
     enrol_participant,
     issue_telegram_code,
@@ -31,8 +35,8 @@ from tests.factories import add_staff
 CATALOGS = Catalogs.load()
 
 
-async def enrol(database, clock, **overrides):
-    arguments = {
+async def enrol(database: Database, clock: FakeClock, **overrides: Any) -> Enrolment:
+    arguments: dict[str, Any] = {
         "name": "Jonas Testesen",
         "phone": "+45 20 30 40 50",
         "telegram": False,

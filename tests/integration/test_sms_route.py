@@ -58,9 +58,7 @@ async def post(client: httpx.AsyncClient, form: dict[str, str], signature: str |
 
 async def inbound_rows(database: Database) -> list[Message]:
     async with database.read() as session:
-        return list(
-            await session.scalars(select(Message).where(Message.direction == Direction.IN))
-        )
+        return list(await session.scalars(select(Message).where(Message.direction == Direction.IN)))
 
 
 async def test_a_signed_sms_is_logged_and_answered_with_empty_twiml(client, database, clock):
@@ -135,7 +133,7 @@ async def test_a_missing_body_is_an_empty_message(client, database):
         "'; DROP TABLE messages; --",
         "Robert'); DELETE FROM participants WHERE ('1'='1",
         "æøå ÆØÅ\r\nlinje to\ttab",
-        "=HYPERLINK(\"http://example.org\")",
+        '=HYPERLINK("http://example.org")',
     ],
     ids=["5000-chars", "emoji", "rtl", "bidi", "html", "sql", "sql2", "danish-crlf", "csv"],
 )

@@ -44,12 +44,12 @@ async def citizen(
                     participant_id=person.id, channel=channel, address=address, priority=priority
                 )
             )
-        for purpose, channel in consents:
+        for purpose, consent_channel in consents:
             session.add(
                 Consent(
                     participant_id=person.id,
                     purpose=purpose,
-                    channel=channel,
+                    channel=consent_channel,
                     method=ConsentMethod.STAFF_RECORDED,
                     text="Samtykke (test)",
                     given_at=datetime(2026, 1, 1).astimezone(),
@@ -74,6 +74,13 @@ async def mentor(
         return member.id
 
 
-async def plan_one(database: Database, message: Planned) -> int | None:
+async def plan_one(database: Database, message: Planned) -> int:
+    """Plan a message that must be new; returns its id."""
+    new_id = await plan_again(database, message)
+    assert new_id is not None, "that dedupe key was planned before"
+    return new_id
+
+
+async def plan_again(database: Database, message: Planned) -> int | None:
     async with database.session() as session:
         return await plan(session, message)

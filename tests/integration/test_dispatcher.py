@@ -28,7 +28,7 @@ from schedules.claims import claim_due
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.quiet_hours import QuietHours
 from tests.fakes.channel import RecordingChannel
-from tests.integration.delivery_people import citizen, mentor, plan_one
+from tests.integration.delivery_people import citizen, mentor, plan_again, plan_one
 
 CPH = ZoneInfo("Europe/Copenhagen")
 OPTIONS = DispatchOptions(tz=CPH, quiet=QuietHours.parse("21:00-08:00"), max_attempts=3)
@@ -65,7 +65,7 @@ async def row(database: Database, message_id: int) -> Message:
 async def test_a_due_message_goes_once_to_the_citizens_address(database, clock):
     person = await citizen(database, addresses=[(ChannelKind.SMS, "+4520000001")])
     message_id = await plan_one(database, checkin(person, clock.now()))
-    assert await plan_one(database, checkin(person, clock.now())) is None  # planning twice
+    assert await plan_again(database, checkin(person, clock.now())) is None  # planning twice
     sent = channels()
 
     first = await dispatch_due(database, sent, clock, OPTIONS)

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from telegram.ext import ExtBot
 
+from bot.channels.base import Channel
+from bot.channels.registry import open_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, check_reachable, describe
 from bot.i18n import Catalogs
+from bot.models import ChannelKind
+from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
-from handlers import sms, telegram
+from handlers import sms, telegram, twilio_status
 from handlers.conversation import Conversation
+from schedules.dispatcher import DispatchOptions, dispatch_due
+from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
 if TYPE_CHECKING:
     from handlers.telegram import TelegramApplication
 
 logger = logging.getLogger(__name__)
-
-DISPATCH_TICK = "dispatch"
 
 
 @dataclass
@@ -41,12 +48,54 @@ class Runtime:
     catalogs: Catalogs
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
-    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    # One channel per kind (live, or the simulator standing in); the dispatcher sends through it.
+    channels: dict[ChannelKind, Channel] = field(default_factory=dict)
+    # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
+    # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
+    telegram_bot: ExtBot[int] | None = None
+    # Receives Telegram updates (polling or webhook) on that bot; None without Telegram.
     telegram_application: TelegramApplication | None = None
 
-    def wake_dispatcher(self) -> None:
-        """Send what was just planned now rather than at the next tick."""
-        self.ticks.wake(DISPATCH_TICK)
+
+def dispatch_options(settings: Settings) -> DispatchOptions:
+    return DispatchOptions(
+        tz=settings.tz,
+        quiet=QuietHours.parse(settings.quiet_hours),
+        batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        lease=timedelta(seconds=settings.lease_seconds),
+        send_timeout=settings.send_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, and at once after a commit that
+    planned a message (``bot.outbox.on_planned_commit``). Returns ``stop``: it removes the hook
+    and lets a tick in progress finish its sends, so a clean shutdown leaves nothing ``sending``.
+    """
+    options = dispatch_options(runtime.settings)
+    running: set[asyncio.Task[object]] = set()
+
+    async def dispatch() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await dispatch_due(runtime.database, runtime.channels, runtime.clock, options)
+        finally:
+            running.discard(task)
+
+    interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
+    runtime.ticks.every(interval, "dispatch", dispatch)
+    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
+
+    async def stop() -> None:
+        remove_hook()
+        if running:
+            await asyncio.wait(set(running), timeout=options.send_timeout + 5)
+
+    return stop
 
 
 async def open_database(settings: Settings) -> Database:
@@ -90,15 +139,14 @@ def banner(runtime: Runtime) -> str:
 async def _start_telegram(runtime: Runtime) -> None:
     """Build the Telegram Application and start receiving (webhook or polling)."""
     settings = runtime.settings
-    if not settings.telegram_enabled:
+    if runtime.telegram_bot is None:
         return
     intake = telegram.TelegramIntake(
         database=runtime.database,
         conversation=Conversation(runtime.catalogs, settings.tz),
         clock=runtime.clock,
-        wake_dispatcher=runtime.wake_dispatcher,
     )
-    application = telegram.build_application(settings, intake)
+    application = telegram.build_application(settings, intake, runtime.telegram_bot)
     runtime.telegram_application = application
     await telegram.start_telegram(application, settings)
 
@@ -111,15 +159,26 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
+        catalogs = Catalogs.load()
+        try:
+            opened = await open_channels(settings, catalogs)
+        except BaseException:
+            await database.dispose()
+            raise
         runtime = Runtime(
             settings=settings,
             database=database,
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
-            catalogs=Catalogs.load(),
+            simulated_channels=opened.simulated,
+            live_channels=opened.live,
+            channels=opened.channels,
+            telegram_bot=opened.telegram_bot,
+            catalogs=catalogs,
         )
         app.state.runtime = runtime
+        stop_dispatcher = start_dispatcher(runtime)
         runtime.ticks.start()
         try:
             await _start_telegram(runtime)
@@ -128,13 +187,19 @@ def create_app(
             yield
         finally:
             if runtime.telegram_application is not None:
-                await telegram.stop_telegram(runtime.telegram_application)
+                await telegram.stop_receiving(runtime.telegram_application)
             runtime.ticks.shutdown()
+            await stop_dispatcher()
+            if runtime.telegram_application is not None:
+                # Shuts the shared bot down too: only after the dispatcher's last send.
+                await runtime.telegram_application.shutdown()
+            await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")
 
     app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
+    app.include_router(twilio_status.router)
     app.include_router(sms.router)
     app.include_router(telegram.router)
     return app

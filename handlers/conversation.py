@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -45,7 +44,7 @@ from bot.models import (
     Participant,
     Staff,
 )
-from bot.outbox import PLANNED_FLAG, Planned, plan, suppress
+from bot.outbox import Planned, plan, suppress
 from bot.services.enrolment import redeem_telegram_code
 from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
 from handlers.replies import Intent, IntentKind, parse_reply
@@ -109,21 +108,12 @@ async def claim_event(
 
 
 async def receive(
-    database: Database,
-    inbound: Inbound,
-    *,
-    conversation: Conversation,
-    clock: Clock,
-    wake_dispatcher: Callable[[], None],
+    database: Database, inbound: Inbound, *, conversation: Conversation, clock: Clock
 ) -> Handled:
-    """Handle one inbound message in its own unit of work; wake the dispatcher after commit
-    when a reply was planned, so the citizen is answered at once rather than at the next tick."""
+    """Handle one inbound message in its own unit of work. A planned reply wakes the
+    dispatcher after commit (``bot.outbox.on_planned_commit``), so the answer goes at once."""
     async with database.session() as session:
-        handled = await handle_inbound(session, inbound, conversation=conversation, now=clock.now())
-        planned = bool(session.info.get(PLANNED_FLAG))
-    if planned:
-        wake_dispatcher()
-    return handled
+        return await handle_inbound(session, inbound, conversation=conversation, now=clock.now())
 
 
 async def handle_inbound(

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SMS_PATH = "/webhooks/twilio/sms"
+SMS_PATH = "/twilio/sms"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 router = APIRouter()
@@ -69,7 +69,6 @@ async def inbound_sms(request: Request) -> Response:
         inbound,
         conversation=Conversation(runtime.catalogs, settings.tz),
         clock=runtime.clock,
-        wake_dispatcher=runtime.wake_dispatcher,
     )
     if handled.duplicate:
         logger.info("SMS %s was delivered again; handled once", sid)

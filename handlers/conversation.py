@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -51,6 +52,8 @@ from handlers.replies import Intent, IntentKind, parse_reply
 from handlers.staff_replies import acknowledge_by_staff
 
 logger = logging.getLogger(__name__)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +92,8 @@ def storable(text: str) -> str:
     Both come only from broken or hostile input (PostgreSQL refuses NUL in text, and neither
     database stores an unpaired surrogate); everything else is kept exactly.
     """
-    cleaned = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return cleaned.replace("\x00", "\ufffd")
+    # A str holds a valid pair as one code point, so any surrogate left is unpaired.
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 async def claim_event(

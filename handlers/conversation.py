@@ -153,9 +153,25 @@ async def handle_inbound(
             now=now,
         )
         if link is not None:
-            row = await _log(session, inbound, intent, participant_id=link.participant.id)
-            logger.info("participant %s linked a Telegram chat", link.participant.id)
-            return Handled(False, row.id, link.consent_request_id)
+            participant = link.participant
+            row = await _log(session, inbound, intent, participant_id=participant.id)
+            logger.info("participant %s linked a Telegram chat", participant.id)
+            if not link.already_consented:
+                return Handled(False, row.id, link.consent_request_id)
+            # Consented by SMS already: say that messages will now come here too.
+            welcome = Reply(
+                MessageKind.CONSENT_REPLY,
+                conversation.catalogs.render(participant.language, texts.CONSENT_THANKS),
+            )
+            reply_id = await _plan_reply(
+                session,
+                inbound,
+                welcome,
+                participant_id=participant.id,
+                language=participant.language,
+                now=now,
+            )
+            return Handled(False, row.id, reply_id)
     if address is None:
         return await _from_unknown_sender(session, inbound, intent, conversation, now)
     participant = await session.get_one(Participant, address.participant_id)
@@ -189,7 +205,9 @@ async def _apply(
     if intent.kind is IntentKind.START:
         return await opt_in(session, participant, address, now=now, catalogs=catalogs)
     if participant.opted_out_at is not None:
-        # Logged for the consultant; nothing but the STOP confirmation goes until START.
+        # Logged for the consultant; nothing goes to the citizen until START, but a worrying
+        # message still reaches the mentor.
+        await raise_worrying_alert(session, participant, row, now=now)
         return None
     if intent.kind is IntentKind.HELP:
         mentor = await session.get(Staff, participant.mentor_id) if participant.mentor_id else None

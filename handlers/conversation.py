@@ -26,7 +26,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -35,21 +34,21 @@ from bot.db import Database
 from bot.i18n import Catalogs
 from bot.models import (
     Address,
-    AddressStatus,
     ChannelKind,
     Direction,
-    InboundEvent,
     Message,
     MessageKind,
     MessageStatus,
     Participant,
     Staff,
 )
-from bot.outbox import Planned, plan, suppress
+from bot.outbox import Planned, plan
 from bot.services.enrolment import redeem_telegram_code
 from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
+from handlers.events import claim_event
 from handlers.replies import Intent, IntentKind, parse_reply
 from handlers.staff_replies import acknowledge_by_staff
+from handlers.subscription import opt_in, opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +93,6 @@ def storable(text: str) -> str:
     """
     # A str holds a valid pair as one code point, so any surrogate left is unpaired.
     return _UNSTORABLE.sub("\ufffd", text)
-
-
-async def claim_event(
-    session: AsyncSession, provider: str, external_id: str, now: datetime
-) -> bool:
-    """Record that this provider event is being handled; False if it was handled already."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        module.insert(InboundEvent)
-        .values(provider=provider, external_id=external_id[:64], received_at=now)
-        .on_conflict_do_nothing(index_elements=["provider", "external_id"])
-        .returning(InboundEvent.provider)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def receive(
@@ -239,47 +224,6 @@ async def _apply(
     return Reply(MessageKind.REPLY, catalogs.render(participant.language, texts.FREE_TEXT_ACK))
 
 
-async def opt_out(
-    session: AsyncSession, participant: Participant, *, now: datetime, catalogs: Catalogs
-) -> Reply:
-    """STOP: no more messages; pending ones are suppressed (kept in the log), one confirmation."""
-    if participant.opted_out_at is None:
-        participant.opted_out_at = now
-        participant.updated_at = now
-    suppressed = await suppress(
-        session, Message.participant_id == participant.id, now=now, reason="opted out"
-    )
-    logger.info(
-        "participant %s opted out; %d pending messages suppressed", participant.id, suppressed
-    )
-    return Reply(
-        MessageKind.STOP_CONFIRMATION,
-        catalogs.render(participant.language, texts.STOP_CONFIRMATION),
-    )
-
-
-async def opt_in(
-    session: AsyncSession,
-    participant: Participant,
-    address: Address,
-    *,
-    now: datetime,
-    catalogs: Catalogs,
-) -> Reply:
-    """START: messages again. The address written from is reachable again too."""
-    participant.opted_out_at = None
-    participant.updated_at = now
-    if address.status is AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.ACTIVE
-        address.status_reason = "START"
-        address.status_changed_at = now
-    logger.info("participant %s opted in", participant.id)
-    return Reply(
-        MessageKind.START_CONFIRMATION,
-        catalogs.render(participant.language, texts.START_CONFIRMATION),
-    )
-
-
 async def _from_unknown_sender(
     session: AsyncSession,
     inbound: Inbound,
@@ -375,29 +319,3 @@ async def _plan_reply(
             language=language,
         ),
     )
-
-
-async def telegram_membership_changed(
-    session: AsyncSession, *, external_id: str, chat_id: str, blocked: bool, now: datetime
-) -> None:
-    """The citizen blocked (or unblocked) the bot: the chat is opted out (or reachable again).
-
-    Blocking stops this channel only; the citizen's other address, if consented, takes over.
-    """
-    if not await claim_event(session, "telegram", external_id, now):
-        return
-    address = await session.scalar(
-        select(Address).where(Address.channel == ChannelKind.TELEGRAM, Address.address == chat_id)
-    )
-    if address is None:
-        return
-    if blocked and address.status is not AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.OPTED_OUT
-        address.status_reason = "bot blocked"
-        address.status_changed_at = now
-        logger.info("participant %s blocked the bot on Telegram", address.participant_id)
-    elif not blocked and address.status is AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.ACTIVE
-        address.status_reason = "bot unblocked"
-        address.status_changed_at = now
-        logger.info("participant %s unblocked the bot on Telegram", address.participant_id)

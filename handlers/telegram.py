@@ -49,9 +49,9 @@ from handlers.conversation import (
     Handled,
     Inbound,
     receive,
-    telegram_membership_changed,
 )
 from handlers.replies import Intent, IntentKind, parse_button, parse_reply
+from handlers.subscription import telegram_membership_changed
 
 if TYPE_CHECKING:
     from bot.app import Runtime

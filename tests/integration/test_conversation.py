@@ -41,9 +41,9 @@ from handlers.conversation import (
     Handled,
     Inbound,
     handle_inbound,
-    telegram_membership_changed,
 )
 from handlers.replies import Intent, IntentKind, button_data, parse_button
+from handlers.subscription import telegram_membership_changed
 from tests.factories import (
     CITIZEN_PHONE,
     MENTOR_PHONE,

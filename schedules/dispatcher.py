@@ -4,9 +4,10 @@
 wakes it when a unit of work planned a message). One tick:
 
 1. gives up the leases of dead workers (``claims.expire_leases``: those rows become ``unknown``);
-2. claims due rows (``claims.claim_due``), never more than there are free send slots, so a row is
-   claimed only when it can go out at once: that keeps the window in which a crash leaves a
-   row ``unknown`` as short as one provider call;
+2. claims due rows (``claims.claim_due``), never more than ``options.window`` (four times the
+   concurrency, at most the batch size) claimed and unrecorded at once, so a claimed row waits
+   for at most a few provider calls before it goes out: that keeps the set of rows a crash
+   leaves ``unknown`` small;
 3. decides each row's address, or cancels/suppresses it (``recipients.resolve``), in the same
    transaction as the claim;
 4. sends at most ``concurrency`` at once (also the most connections open to a provider);
@@ -26,8 +27,10 @@ import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel, Outgoing
 from bot.clock import Clock
@@ -57,6 +60,11 @@ class DispatchOptions:
     max_attempts: int = 6
     backoff: Backoff = field(default_factory=Backoff)
 
+    @property
+    def window(self) -> int:
+        """Most rows claimed and not yet recorded: the sends in progress plus a short queue."""
+        return max(self.concurrency, min(self.batch_size, 4 * self.concurrency))
+
 
 async def dispatch_due(
     database: Database,
@@ -70,66 +78,98 @@ async def dispatch_due(
     rng = rng or random.Random()
     report = DispatchReport()
     in_flight: set[asyncio.Task[Outcome]] = set()
+    finished: list[Outcome] = []
     more_due = True
-    # Claim again once a quarter of the slots are free: fewer, larger claims.
-    refill_at = max(1, options.concurrency // 4)
     first = True
+    slots = asyncio.Semaphore(options.concurrency)
+    window = options.window
+    # Claim again once a quarter of the window is free: fewer, larger claims.
+    refill_at = max(1, window // 4)
     while True:
-        free = options.concurrency - len(in_flight)
-        if more_due and (free >= refill_at or not in_flight):
-            claimed = await _claim(database, clock, options, min(free, options.batch_size), first)
-            first = False
-            if claimed is None:
-                more_due = False
-            else:
-                ready, closed_count = claimed
-                report.add("closed", closed_count)
-                for item in ready:
-                    in_flight.add(asyncio.create_task(_send(channels, item, options)))
-                continue
+        free = window - len(in_flight)
+        claim = more_due and (free >= refill_at or not in_flight)
+        if finished or claim:
+            # One transaction records the last wave and claims the next one.
+            async with database.session() as session:
+                now = clock.now()
+                if finished:
+                    rerouted = report["rerouted"]
+                    await record_outcomes(
+                        session,
+                        finished,
+                        now=now,
+                        max_attempts=options.max_attempts,
+                        backoff=options.backoff,
+                        rng=rng,
+                        report=report,
+                    )
+                    finished = []
+                    # A message whose address died is due again at once, on the next address.
+                    if report["rerouted"] > rerouted:
+                        more_due = claim = True
+                ready: list[Ready] | None = None
+                if claim:
+                    ready = await _claim(
+                        session,
+                        now,
+                        options,
+                        limit=min(free, options.batch_size),
+                        expire=first,
+                        report=report,
+                    )
+                    first = False
+            if claim:
+                if ready is None:
+                    more_due = False
+                else:
+                    for item in ready:
+                        in_flight.add(asyncio.create_task(_send(channels, item, options, slots)))
+            continue
         if not in_flight:
             break
         done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        rerouted = report["rerouted"]
-        async with database.session() as session:
-            await record_outcomes(
-                session,
-                [task.result() for task in done],
-                now=clock.now(),
-                max_attempts=options.max_attempts,
-                backoff=options.backoff,
-                rng=rng,
-                report=report,
-            )
-        # A message whose address died is due again at once, on the next address.
-        more_due = more_due or report["rerouted"] > rerouted
+        finished = [task.result() for task in done]
     if report.counts:
         logger.info("dispatch: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
     return report
 
 
 async def _claim(
-    database: Database, clock: Clock, options: DispatchOptions, limit: int, expire: bool
-) -> tuple[list[Ready], int] | None:
+    session: AsyncSession,
+    now: datetime,
+    options: DispatchOptions,
+    *,
+    limit: int,
+    expire: bool,
+    report: DispatchReport,
+) -> list[Ready] | None:
     """Claim and resolve up to ``limit`` rows; None when nothing was due."""
-    now = clock.now()
-    async with database.session() as session:
-        if expire:
-            expired = await expire_leases(session, now=now)
-            if expired:
-                logger.warning("dispatch: %d messages of a stopped worker are now unknown", expired)
-        urgent_only = is_quiet(now, options.quiet, options.tz)
-        claimed = await claim_due(
-            session, now=now, limit=limit, lease=options.lease, urgent_only=urgent_only
-        )
-        if not claimed:
-            return None
-        ready, closed = await resolve(session, claimed, now=now)
-        await record_closed(session, closed, now=now)
-    return ready, len(closed)
+    if expire:
+        expired = await expire_leases(session, now=now)
+        if expired:
+            logger.warning("dispatch: %d messages of a stopped worker are now unknown", expired)
+    urgent_only = is_quiet(now, options.quiet, options.tz)
+    claimed = await claim_due(
+        session, now=now, limit=limit, lease=options.lease, urgent_only=urgent_only
+    )
+    if not claimed:
+        return None
+    ready, closed = await resolve(session, claimed, now=now)
+    await record_closed(session, closed, now=now, report=report)
+    return ready
 
 
 async def _send(
+    channels: Mapping[ChannelKind, Channel],
+    item: Ready,
+    options: DispatchOptions,
+    slots: asyncio.Semaphore,
+) -> Outcome:
+    async with slots:
+        return await _send_now(channels, item, options)
+
+
+async def _send_now(
     channels: Mapping[ChannelKind, Channel], item: Ready, options: DispatchOptions
 ) -> Outcome:
     message = item.message

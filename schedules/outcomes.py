@@ -86,8 +86,12 @@ def _set_status(statuses: Sequence[MessageStatus], **values: Any) -> Any:
     )
 
 
-async def record_closed(session: AsyncSession, closed: Sequence[Closed], *, now: datetime) -> None:
+async def record_closed(
+    session: AsyncSession, closed: Sequence[Closed], *, now: datetime, report: DispatchReport
+) -> None:
     """Finish claimed rows that will not be sent (cancelled, suppressed)."""
+    for item in closed:
+        report.add(item.status)
     if not closed:
         return
     statement = _set_status(

@@ -23,9 +23,11 @@ a provider call or waiting for their outcome to commit when the worker died.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -59,6 +61,8 @@ class DispatchOptions:
     send_timeout: float = 15.0
     max_attempts: int = 6
     backoff: Backoff = field(default_factory=Backoff)
+    # Seconds finished sends may wait to be recorded together (fewer commits).
+    gather: float = 0.02
 
     @property
     def window(self) -> int:
@@ -77,68 +81,105 @@ async def dispatch_due(
     """Send everything that is due now; see the module docstring for the steps."""
     rng = rng or random.Random()
     report = DispatchReport()
-    in_flight: set[asyncio.Task[Outcome]] = set()
-    finished: list[Outcome] = []
-    more_due = True
-    first = True
     slots = asyncio.Semaphore(options.concurrency)
-    window = options.window
     # Claim again once a quarter of the window is free: fewer, larger claims.
-    refill_at = max(1, window // 4)
+    refill_at = max(1, options.window // 4)
+    sends = _Sends(want=refill_at)
+    finished: list[Outcome] = []
+    more_due, first_claim = True, True
     while True:
-        free = window - len(in_flight)
-        claim = more_due and (free >= refill_at or not in_flight)
+        free = options.window - sends.count
+        claim = more_due and (free >= refill_at or not sends.count)
         if finished or claim:
+            oldest = min((outcome.done_at for outcome in finished), default=None)
             # One transaction records the last wave and claims the next one.
             async with database.session() as session:
                 now = clock.now()
-                if finished:
-                    rerouted = report["rerouted"]
-                    await record_outcomes(
-                        session,
-                        finished,
-                        now=now,
-                        max_attempts=options.max_attempts,
-                        backoff=options.backoff,
-                        rng=rng,
-                        report=report,
-                    )
-                    finished = []
-                    # A message whose address died is due again at once, on the next address.
-                    if report["rerouted"] > rerouted:
-                        more_due = claim = True
-                ready: list[Ready] | None = None
+                rerouted = report["rerouted"]
+                await record_outcomes(
+                    session,
+                    finished,
+                    now=now,
+                    max_attempts=options.max_attempts,
+                    backoff=options.backoff,
+                    rng=rng,
+                    report=report,
+                )
+                # A message whose address died is due again at once, on the next address.
+                claim = claim or report["rerouted"] > rerouted
+                ready = None
                 if claim:
-                    ready = await _claim(
-                        session,
-                        now,
-                        options,
-                        limit=min(free, options.batch_size),
-                        expire=first,
-                        report=report,
-                    )
-                    first = False
+                    limit = min(max(free, 1), options.batch_size)
+                    ready = await _claim(session, now, options, limit, first_claim, report)
+            if oldest is not None:
+                report.note_record_lag(time.monotonic() - oldest)
+            finished = []
             if claim:
-                if ready is None:
-                    more_due = False
-                else:
-                    for item in ready:
-                        in_flight.add(asyncio.create_task(_send(channels, item, options, slots)))
+                first_claim = False
+                more_due = ready is not None
+                for item in ready or []:
+                    sends.start(_send(channels, item, options, slots))
             continue
-        if not in_flight:
+        if sends.idle:
             break
-        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        finished = [task.result() for task in done]
+        finished = await sends.take_wave(options.gather)
     if report.counts:
         logger.info("dispatch: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
     return report
+
+
+class _Sends:
+    """The sends in progress; finished ones are collected by a done-callback, O(1) each.
+
+    ``take_wave`` waits for at least one finished send, then up to ``want`` of them for at most
+    ``within`` seconds: recording sends one by one would cost a commit each, and a short
+    gathering window keeps commits few while an answered provider call waits at most
+    ``within`` seconds (plus one commit) to be recorded.
+    """
+
+    def __init__(self, want: int) -> None:
+        self.count = 0
+        self._want = want
+        self._finished: list[Outcome] = []
+        self._any = asyncio.Event()
+        self._enough = asyncio.Event()
+        self._tasks: set[asyncio.Task[Outcome]] = set()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in progress and nothing finished left to record."""
+        return self.count == 0 and not self._finished
+
+    def start(self, send: Coroutine[object, object, Outcome]) -> None:
+        task = asyncio.create_task(send)
+        self._tasks.add(task)
+        self.count += 1
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Outcome]) -> None:
+        self._tasks.discard(task)
+        self.count -= 1
+        self._finished.append(task.result())
+        self._any.set()
+        if len(self._finished) >= self._want or self.count == 0:
+            self._enough.set()
+
+    async def take_wave(self, within: float) -> list[Outcome]:
+        await self._any.wait()
+        if not self._enough.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self._enough.wait()
+        wave, self._finished = self._finished, []
+        self._any.clear()
+        self._enough.clear()
+        return wave
 
 
 async def _claim(
     session: AsyncSession,
     now: datetime,
     options: DispatchOptions,
-    *,
     limit: int,
     expire: bool,
     report: DispatchReport,

@@ -103,13 +103,22 @@ async def test_a_consent_reply_by_sms_is_answered_through_twilio(sms_app, twilio
     [sent] = await eventually(lambda: twilio.messages)
     assert (sent["To"], sent["From"]) == (CITIZEN_PHONE, OUR_NUMBER)
     assert sent["Body"] == CATALOGS.render("da", texts.CONSENT_THANKS)
-    async with database.read() as session:
-        reply = await session.scalar(
-            select(Message).where(Message.kind == MessageKind.CONSENT_REPLY)
-        )
-        consents = list(await session.scalars(select(Consent)))
-    assert reply is not None and reply.status is MessageStatus.SENT
+
+    async def recorded() -> Message | None:
+        # The scheduler's own tick may be the one that sent it: wait for its outcome to commit.
+        async with database.read() as session:
+            reply: Message | None = await session.scalar(
+                select(Message).where(
+                    Message.kind == MessageKind.CONSENT_REPLY,
+                    Message.status == MessageStatus.SENT,
+                )
+            )
+            return reply
+
+    reply = await eventually(recorded)
     assert reply.provider_id == sent["sid"]
+    async with database.read() as session:
+        consents = list(await session.scalars(select(Consent)))
     assert len(consents) == 3
 
 

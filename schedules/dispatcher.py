@@ -39,7 +39,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.errors import DeliveryError
 from bot.models import ChannelKind
-from schedules.claims import claim_due, expire_leases
+from schedules.claims import claim_due, expire_leases, has_work
 from schedules.outcomes import Backoff, DispatchReport, Outcome, record_closed, record_outcomes
 from schedules.quiet_hours import QuietHours, is_quiet
 from schedules.recipients import Ready, resolve
@@ -81,6 +81,8 @@ async def dispatch_due(
     """Send everything that is due now; see the module docstring for the steps."""
     rng = rng or random.Random()
     report = DispatchReport()
+    if not await _anything_to_do(database, clock.now(), options):
+        return report
     slots = asyncio.Semaphore(options.concurrency)
     # Claim again once a quarter of the window is free: fewer, larger claims.
     refill_at = max(1, options.window // 4)
@@ -126,6 +128,14 @@ async def dispatch_due(
     if report.counts:
         logger.info("dispatch: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
     return report
+
+
+async def _anything_to_do(database: Database, now: datetime, options: DispatchOptions) -> bool:
+    """A read-only look first, so an idle tick never takes the write lock."""
+    async with database.read() as session:
+        return await has_work(
+            session, now=now, urgent_only=is_quiet(now, options.quiet, options.tz)
+        )
 
 
 class _Sends:

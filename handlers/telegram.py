@@ -102,6 +102,7 @@ class TelegramIntake:
             received_at=self.clock.now(),
             intent=intent,
             start_code=start_code,
+            language_hint=update.effective_user.language_code if update.effective_user else None,
         )
         return await receive(
             self.database,

@@ -6,9 +6,11 @@
    ``MessageSid`` or Telegram ``update_id`` finds it claimed and does nothing at all, even when
    five copies arrive at once (the primary key decides, on SQLite and PostgreSQL).
 2. Find who wrote: a citizen by their address on that channel, a staff member by their phone or
-   Telegram chat (only for an acknowledgement, "OK 123"), or nobody we know.
+   Telegram chat (an acknowledgement, "OK 123", or anything from a number that is no citizen's;
+   staff messages other than acknowledgements are only logged), or nobody we know.
 3. Log the message as received (exact text, channel, sender, parsed intent), linked to the
-   citizen, or to nobody for an unknown sender, so an admin can see it.
+   citizen, or to nobody for an unknown sender, so an admin can see it. Only what no database
+   can hold (NUL, unpaired surrogates) is replaced, by U+FFFD.
 4. Apply the intent: STOP/START, HELP, a language change, an answer to the open question
    (``handlers.answers``), or free text, which is acknowledged and checked for risk words.
 5. Plan at most one reply through the outbox, on the channel and address the message came from,

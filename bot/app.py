@@ -158,6 +158,7 @@ def create_app(
         app.state.runtime = runtime
         stop_dispatcher = start_dispatcher(runtime)
         runtime.ticks.start()
+        runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now
         if show_banner:
             print(banner(runtime), flush=True)
         try:

@@ -180,6 +180,7 @@ def create_app(
         app.state.runtime = runtime
         stop_dispatcher = start_dispatcher(runtime)
         runtime.ticks.start()
+        runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now
         try:
             await _start_telegram(runtime)
             if show_banner:

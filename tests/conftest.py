@@ -18,6 +18,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import FakeClock
+from bot.crypto import Keyring, generate_key, install_keyring, uninstall_keyring
 from bot.db import Database
 from bot.schema import upgrade
 
@@ -105,6 +106,20 @@ async def database(empty_database: Database) -> Database:
     """A database migrated to head, on SQLite and on PostgreSQL."""
     await upgrade(empty_database)
     return empty_database
+
+
+# One set of test keys per run: the encrypted columns need a keyring, as at start-up.
+TEST_DATA_KEY = generate_key()
+TEST_LOOKUP_KEY = generate_key()
+
+
+@pytest.fixture(autouse=True)
+def keyring() -> Iterator[Keyring]:
+    """The keyring the encrypted columns use, installed as the composition root would."""
+    installed = Keyring([TEST_DATA_KEY], TEST_LOOKUP_KEY)
+    install_keyring(installed)
+    yield installed
+    uninstall_keyring()
 
 
 @pytest.fixture

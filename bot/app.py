@@ -12,9 +12,12 @@ from fastapi import FastAPI
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.crypto import install_keyring
 from bot.db import Database, check_reachable, describe
+from bot.keys import key_file_path, load_keyring
 from bot.schema import ensure_current
 from bot.web import health
+from schedules import retention
 from schedules.scheduler import Ticks
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,13 @@ def _secret_key(settings: Settings) -> str:
     return secrets.token_urlsafe(32)
 
 
+def keys_origin(settings: Settings) -> str:
+    """Where the encryption keys come from, for the banner (never the keys themselves)."""
+    if settings.data_key is not None:
+        return "from BROBYGGER_DATA_KEY / BROBYGGER_LOOKUP_KEY"
+    return f"demo key file {key_file_path(settings)} (keep it with the database, out of git)"
+
+
 def banner(runtime: Runtime) -> str:
     settings = runtime.settings
     live = ", ".join(runtime.live_channels) or "none"
@@ -63,12 +73,27 @@ def banner(runtime: Runtime) -> str:
             "Brobygger is running",
             f"  database   {describe(settings.database_url)}",
             f"  channels   live: {live}; simulated: {simulated}",
+            f"  keys       {keys_origin(settings)}",
             f"  dashboard  http://{settings.host}:{settings.port}/",
             f"  health     http://{settings.host}:{settings.port}/healthz",
             f"  ticks      {', '.join(runtime.ticks.names) or 'none yet'}",
             "  Press Ctrl-C to stop.",
         ]
     )
+
+
+def _add_retention_tick(runtime: Runtime) -> None:
+    settings = runtime.settings
+
+    async def tick() -> retention.RetentionResult:
+        return await retention.apply_retention(
+            runtime.database,
+            runtime.clock,
+            retention_days=settings.retention_days,
+            message_body_retention_days=settings.message_body_retention_days,
+        )
+
+    runtime.ticks.every(retention.INTERVAL, "retention", tick)
 
 
 def create_app(
@@ -78,6 +103,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_keyring(load_keyring(settings))
         database = await open_database(settings)
         runtime = Runtime(
             settings=settings,
@@ -87,6 +113,7 @@ def create_app(
             secret_key=_secret_key(settings),
         )
         app.state.runtime = runtime
+        _add_retention_tick(runtime)
         runtime.ticks.start()
         if show_banner:
             print(banner(runtime), flush=True)

@@ -65,6 +65,10 @@ class EncryptedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[str]:
+        return str
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None or value == "":
             return value

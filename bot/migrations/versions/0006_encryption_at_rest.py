@@ -3,7 +3,7 @@
 Revision ID: 0006
 Revises: 0001
 
-Phone numbers, chat ids, message bodies and consent texts are stored as Fernet tokens
+Phone numbers, chat ids, message bodies, consent texts and alert details are stored as Fernet tokens
 (bot.crypto), which are longer than the values, so their columns become TEXT. Lookups move to
 keyed hashes: ``addresses.address_hash`` (unique per channel, replacing the unique constraint on
 the address itself) and ``staff.phone_hash`` / ``staff.telegram_chat_id_hash``.
@@ -29,6 +29,7 @@ _GUARDED = {
     "addresses": "SELECT count(*) FROM addresses",
     "messages": "SELECT count(*) FROM messages",
     "consents": "SELECT count(*) FROM consents",
+    "alerts": "SELECT count(*) FROM alerts WHERE detail IS NOT NULL",
     "staff": "SELECT count(*) FROM staff WHERE phone IS NOT NULL OR telegram_chat_id IS NOT NULL",
 }
 

@@ -49,7 +49,8 @@ def _refuse_changing_a_row(_mapper: Mapper[Any], _connection: Connection, row: A
 def _refuse_bulk_changes(state: ORMExecuteState) -> None:
     statement = state.statement
     if isinstance(statement, Update | Delete):
-        if statement.table is AuditEvent.__table__:
+        # ORM statements carry an annotated copy of the table: compare by name.
+        if getattr(statement.table, "name", None) == AuditEvent.__tablename__:
             raise AppendOnlyError("audit_events is append-only: no UPDATE or DELETE")
     elif isinstance(statement, TextClause) and _TEXTUAL_WRITE.search(statement.text):
         raise AppendOnlyError("audit_events is append-only: no UPDATE or DELETE")

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Text, select, text, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.crypto import Keyring, KeyringError, generate_key, install_keyring
@@ -14,6 +15,7 @@ from bot.db import Database
 from bot.models import Address, ChannelKind, Message
 from bot.services.addresses import find_address, find_staff_by_address
 from bot.services.key_rotation import encrypted_columns, reencrypt_all
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.privacy_scenario import all_text_values, found, seed_two
 
 
@@ -101,8 +103,8 @@ async def test_after_rotation_old_tokens_are_gone_and_lookups_still_work(
     async with database.session() as session:
         first, second, _mentor = await seed_two(session, clock.now())
     old_key, new_key = keyring, generate_key()
-    lookup_key = keyring_lookup_key()
-    install_keyring(Keyring([new_key, *keyring_data_keys()], lookup_key))
+    lookup_key = TEST_LOOKUP_KEY
+    install_keyring(Keyring([new_key, TEST_DATA_KEY], lookup_key))
 
     changed = await reencrypt_all(database, batch_size=3)  # several batches per table
     assert changed > 20
@@ -121,24 +123,8 @@ async def test_after_rotation_old_tokens_are_gone_and_lookups_still_work(
     assert not any(old_key.is_current(token) for token in tokens)
 
 
-def keyring_data_keys() -> list[str]:
-    from tests.conftest import TEST_DATA_KEY
-
-    return [TEST_DATA_KEY]
-
-
-def keyring_lookup_key() -> str:
-    from tests.conftest import TEST_LOOKUP_KEY
-
-    return TEST_LOOKUP_KEY
-
-
-async def _raw_tokens(session: object) -> list[str]:
-    from sqlalchemy import Text, type_coerce
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    tokens = []
+async def _raw_tokens(session: AsyncSession) -> list[str]:
+    tokens: list[str] = []
     for group in encrypted_columns():
         selected = [type_coerce(c, Text()) for c in group.columns]
         for row in (await session.execute(select(*selected))).all():

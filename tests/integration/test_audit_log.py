@@ -38,7 +38,8 @@ async def _bulk_orm_delete(session: AsyncSession, event_id: int) -> None:
 
 
 async def _core_update(session: AsyncSession, event_id: int) -> None:
-    await session.execute(update(AuditEvent.__table__).values(purpose=None))
+    table = AuditEvent.metadata.tables["audit_events"]
+    await session.execute(update(table).values(purpose=None))
 
 
 async def _textual_delete(session: AsyncSession, event_id: int) -> None:

@@ -128,9 +128,9 @@ async def test_retention_erases_long_closed_cases_and_blanks_old_message_texts(
             assert participant is not None
             participant.status = ParticipantStatus.CLOSED
             participant.closed_at = clock.now() - timedelta(days=closed_days_ago)
-            reminder = await session.get(Message, person.message_ids[2])
-            assert reminder is not None
-            reminder.status = MessageStatus.SENT
+            sent = await session.get(Message, person.message_ids[2])
+            assert sent is not None
+            sent.status = MessageStatus.SENT
     # The sent reminder and the inbound reply get old; the planned messages are still waiting.
     clock.advance(timedelta(days=366))
 

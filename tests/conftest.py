@@ -7,6 +7,7 @@ reason, unless ``BROBYGGER_TEST_REQUIRE_POSTGRES=1`` (CI), where they fail inste
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from bot.clock import FakeClock
 from bot.crypto import Keyring, generate_key, install_keyring, uninstall_keyring
 from bot.db import Database
 from bot.schema import upgrade
+from tests.support_logs import LogCollector
 
 POSTGRES_URL = os.environ.get(
     "BROBYGGER_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -136,3 +138,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture
+def all_logs() -> Iterator[LogCollector]:
+    """Every log record at INFO and above during the test (see tests/support_logs.py)."""
+    collector = LogCollector()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.INFO)
+    try:
+        yield collector
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(previous)

@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.crypto import install_keyring
 from bot.db import Database, check_reachable, describe
-from bot.keys import key_file_path, load_keyring
+from bot.keys import key_file_path, load_keyring, uses_key_file
 from bot.schema import ensure_current
 from bot.web import health
 from schedules import retention
@@ -59,7 +59,7 @@ def _secret_key(settings: Settings) -> str:
 
 def keys_origin(settings: Settings) -> str:
     """Where the encryption keys come from, for the banner (never the keys themselves)."""
-    if settings.data_key is not None:
+    if not uses_key_file(settings):
         return "from BROBYGGER_DATA_KEY / BROBYGGER_LOOKUP_KEY"
     return f"demo key file {key_file_path(settings)} (keep it with the database, out of git)"
 

@@ -112,11 +112,14 @@ def _run(settings: Settings) -> None:
     import uvicorn
 
     from bot.app import create_app, open_database
-    from bot.keys import load_keyring
+    from bot.keys import load_keyring, uses_key_file
 
     async def preflight() -> None:
-        # Fail with one line before uvicorn starts, rather than a lifespan traceback.
-        load_keyring(settings)
+        # Fail with one line before uvicorn starts, rather than a lifespan traceback. Keys from
+        # settings are checked first; the demo key file is only written once the database is
+        # known to be usable (the lifespan does that).
+        if not uses_key_file(settings):
+            load_keyring(settings)
         database = await open_database(settings)
         await database.dispose()
 

@@ -30,6 +30,12 @@ def key_file_path(settings: Settings) -> Path | None:
     return None if database is None else database.with_suffix(".keys")
 
 
+def uses_key_file(settings: Settings) -> bool:
+    """Whether the keys come from the demo key file (no key set, a SQLite file database)."""
+    no_keys = settings.data_key is None and settings.lookup_key is None
+    return no_keys and key_file_path(settings) is not None
+
+
 def _read_key_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -19,6 +19,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import FakeClock
+from bot.config import Settings, load_settings
 from bot.crypto import Keyring, generate_key, install_keyring, uninstall_keyring
 from bot.db import Database
 from bot.schema import upgrade
@@ -113,6 +114,18 @@ async def database(empty_database: Database) -> Database:
 # One set of test keys per run: the encrypted columns need a keyring, as at start-up.
 TEST_DATA_KEY = generate_key()
 TEST_LOOKUP_KEY = generate_key()
+
+
+def settings_for(database_url: str, **environ: str) -> Settings:
+    """Settings for an app on ``database_url`` with the test keys (PostgreSQL requires keys)."""
+    return load_settings(
+        {
+            "BROBYGGER_DATABASE_URL": database_url,
+            "BROBYGGER_DATA_KEY": TEST_DATA_KEY,
+            "BROBYGGER_LOOKUP_KEY": TEST_LOOKUP_KEY,
+            **{f"BROBYGGER_{key.upper()}": value for key, value in environ.items()},
+        }
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,12 @@ import httpx
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.config import load_settings
 from bot.db import Database
 from bot.outbox import Planned, plan
 from bot.services.erasure import erase_participant
 from bot.services.subject_export import export_and_record, render_html
 from schedules.retention import apply_retention
-from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
+from tests.conftest import settings_for
 from tests.privacy_scenario import seed_two
 from tests.support_logs import LogCollector, assert_no_personal_data
 
@@ -23,14 +22,7 @@ from tests.support_logs import LogCollector, assert_no_personal_data
 async def test_start_planning_export_erasure_and_retention_log_no_personal_data(
     database: Database, clock: FakeClock, all_logs: LogCollector
 ) -> None:
-    settings = load_settings(
-        {
-            "BROBYGGER_DATABASE_URL": database.url,
-            "BROBYGGER_DATA_KEY": TEST_DATA_KEY,
-            "BROBYGGER_LOOKUP_KEY": TEST_LOOKUP_KEY,
-        }
-    )
-    app = create_app(settings, clock=clock)
+    app = create_app(settings_for(database.url), clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

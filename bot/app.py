@@ -103,8 +103,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        install_keyring(load_keyring(settings))
         database = await open_database(settings)
+        try:
+            install_keyring(load_keyring(settings))
+        except BaseException:
+            await database.dispose()
+            raise
         runtime = Runtime(
             settings=settings,
             database=database,

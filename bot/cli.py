@@ -71,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rotate = key_commands.add_parser(
         "rotate",
-        help="re-encrypt every stored value with DATA_KEY (old keys in DATA_KEYS_OLD); repeatable",
+        help=(
+            "re-encrypt every stored value with DATA_KEY (old keys in DATA_KEYS_OLD) and "
+            "recompute lookup hashes with LOOKUP_KEY; repeatable"
+        ),
     )
     rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
 
@@ -181,14 +184,18 @@ async def _staff_id(session: AsyncSession, email: str | None) -> int | None:
 
 
 async def _keys_rotate(settings: Settings, batch_size: int) -> None:
-    from bot.services.key_rotation import reencrypt_all
+    from bot.services.key_rotation import reencrypt_all, rehash_all
 
     database = await _open_with_keys(settings)
     try:
         changed = await reencrypt_all(database, batch_size=batch_size)
+        rehashed = await rehash_all(database, batch_size=batch_size)
     finally:
         await database.dispose()
-    print(f"re-encrypted {changed} values with DATA_KEY; nothing is left under the old keys")
+    print(
+        f"re-encrypted {changed} values with DATA_KEY; nothing is left under the old keys; "
+        f"{rehashed} lookup hashes recomputed with LOOKUP_KEY"
+    )
 
 
 async def _participant_export(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:

@@ -12,8 +12,8 @@ Keys:
   rotate: generate a key (``brobygger keys generate``), make it ``DATA_KEY``, move the previous
   one into ``DATA_KEYS_OLD``, restart, run ``brobygger keys rotate`` (re-encrypts every value
   with the new key), then drop the old key.
-- ``LOOKUP_KEY`` is not rotated by the command (every hash would have to be recomputed from the
-  decrypted value; see README).
+- ``LOOKUP_KEY`` can be changed with the service stopped: the same ``keys rotate`` recomputes
+  every lookup hash from the decrypted address (inbound lookups miss until it has run).
 
 The keyring is installed by the composition root at start-up (``bot.app``, ``bot.cli``), never at
 import time; the column type (:class:`bot.models.base.EncryptedText`) asks for it when it binds or

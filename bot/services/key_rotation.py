@@ -7,18 +7,22 @@ batch, and rewrites each token that the current key alone cannot open. Rows alre
 skipped, so the command is idempotent and can be resumed after an interruption. When it reports
 nothing left, the old key can be removed.
 
-The lookup hashes are not touched: they depend on ``LOOKUP_KEY`` only.
+``rehash_all`` does the same for the lookup hashes after ``LOOKUP_KEY`` changed: it recomputes
+each hash from the decrypted address and rewrites the ones that differ. Between changing
+``LOOKUP_KEY`` and rehashing, inbound lookups miss, so change it with the service stopped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, Table, Text, select, type_coerce, update
 
-from bot.crypto import installed_keyring
+from bot.crypto import Keyring, installed_keyring
 from bot.db import Database
-from bot.models import Base, EncryptedText
+from bot.models import Address, Base, EncryptedText, Staff
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -68,4 +72,47 @@ async def reencrypt_all(database: Database, *, batch_size: int = DEFAULT_BATCH_S
             if len(rows) < batch_size:
                 break
             last_id = rows[-1][0]
+    return changed
+
+
+def _address_hashes(row: Any, keyring: Keyring) -> dict[str, str | None]:
+    return {"address_hash": keyring.lookup_hash(str(row.channel), row.address)}
+
+
+def _staff_hashes(row: Any, keyring: Keyring) -> dict[str, str | None]:
+    return {
+        "phone_hash": keyring.lookup_hash("sms", row.phone) if row.phone else None,
+        "telegram_chat_id_hash": (
+            keyring.lookup_hash("telegram", row.telegram_chat_id) if row.telegram_chat_id else None
+        ),
+    }
+
+
+_HASHED: list[tuple[type[Any], Callable[[Any, Keyring], dict[str, str | None]]]] = [
+    (Address, _address_hashes),
+    (Staff, _staff_hashes),
+]
+
+
+async def rehash_all(database: Database, *, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Recompute every lookup hash with the current ``LOOKUP_KEY``; returns how many changed."""
+    keyring = installed_keyring()
+    changed = 0
+    for model, hashes in _HASHED:
+        last_id = 0
+        while True:
+            async with database.session() as session:
+                rows = list(
+                    await session.scalars(
+                        select(model).where(model.id > last_id).order_by(model.id).limit(batch_size)
+                    )
+                )
+                for row in rows:
+                    for column, value in hashes(row, keyring).items():
+                        if getattr(row, column) != value:
+                            setattr(row, column, value)
+                            changed += 1
+            if len(rows) < batch_size:
+                break
+            last_id = rows[-1].id
     return changed

@@ -109,8 +109,9 @@ async def test_rotating_keys_from_the_command_line_keeps_inbound_lookups_working
     assert "re-encrypted" in rotated.stdout
     again = brobygger("keys", "rotate", cwd=tmp_path, env=service_environment(**keys))
     assert again.stdout.startswith("re-encrypted 0 values")
+    assert "0 lookup hashes recomputed" in again.stdout
 
-    # Only the new key from now on: an SMS from the known number still finds its participant.
+    # Only the new keys from now on: an SMS from the known number still finds its participant.
     settings = load_settings(
         {"BROBYGGER_DATA_KEY": keys["data_key"], "BROBYGGER_LOOKUP_KEY": keys["lookup_key"]}
     )

@@ -14,8 +14,8 @@ from bot.crypto import Keyring, KeyringError, generate_key, install_keyring
 from bot.db import Database
 from bot.models import Address, ChannelKind, Message
 from bot.services.addresses import find_address, find_staff_by_address
-from bot.services.key_rotation import encrypted_columns, reencrypt_all
-from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
+from bot.services.key_rotation import encrypted_columns, reencrypt_all, rehash_all
+from tests.conftest import TEST_DATA_KEY
 from tests.privacy_scenario import all_text_values, found, seed_two
 
 
@@ -101,16 +101,18 @@ async def test_after_rotation_old_tokens_are_gone_and_lookups_still_work(
     database: Database, clock: FakeClock, keyring: Keyring
 ) -> None:
     async with database.session() as session:
-        first, second, _mentor = await seed_two(session, clock.now())
-    old_key, new_key = keyring, generate_key()
-    lookup_key = TEST_LOOKUP_KEY
-    install_keyring(Keyring([new_key, TEST_DATA_KEY], lookup_key))
+        first, second, mentor = await seed_two(session, clock.now())
+    old_key, new_key, new_lookup_key = keyring, generate_key(), generate_key()
+    install_keyring(Keyring([new_key, TEST_DATA_KEY], new_lookup_key))
 
     changed = await reencrypt_all(database, batch_size=3)  # several batches per table
+    rehashed = await rehash_all(database, batch_size=3)
     assert changed > 20
+    assert rehashed == 4 + 2  # two addresses each, the mentor's phone and chat id
     assert await reencrypt_all(database, batch_size=3) == 0  # idempotent
+    assert await rehash_all(database, batch_size=3) == 0
 
-    only_new = Keyring([new_key], lookup_key)
+    only_new = Keyring([new_key], new_lookup_key)
     install_keyring(only_new)
     async with database.read() as session:
         tokens = await _raw_tokens(session)
@@ -119,6 +121,8 @@ async def test_after_rotation_old_tokens_are_gone_and_lookups_still_work(
         assert address.address == first.phone
         message = await session.get(Message, second.message_ids[-1])
         assert message is not None and message.body == second.texts[2]
+        staff = await find_staff_by_address(session, ChannelKind.TELEGRAM, "777000111")
+        assert staff is not None and staff.id == mentor.id
     assert tokens and all(only_new.is_current(token) for token in tokens)
     assert not any(old_key.is_current(token) for token in tokens)
 

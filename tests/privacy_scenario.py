@@ -56,6 +56,7 @@ class Person:
     note: str
     place: str
     message_ids: list[int] = field(default_factory=list)
+    notice_id: int = 0
 
     @property
     def secrets(self) -> list[str]:
@@ -163,6 +164,18 @@ async def seed_participant(
     )
     session.add(alert)
     await session.flush()
+    notice = await plan(
+        session,
+        Planned(
+            kind=MessageKind.ALERT,
+            body=f"{name} har det skidt (score 2). Svar OK for at kvittere.",
+            due_at=now,
+            dedupe_key=f"alert:{alert.id}:mentor",
+            staff_id=mentor.id,
+            alert_id=alert.id,
+        ),
+    )
+    assert notice is not None
     ids = []
     for number, (kind, body) in enumerate(
         [(MessageKind.CONSENT_REQUEST, texts[0]), (MessageKind.CHECKIN, texts[1])]
@@ -227,6 +240,7 @@ async def seed_participant(
         note=note,
         place=place,
         message_ids=ids,
+        notice_id=notice,
     )
 
 

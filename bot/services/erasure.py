@@ -6,7 +6,8 @@ irreversibly anonymises rather than deletes:
 
 1. Deleted: every address (phone numbers, chat ids) and every enrolment code.
 2. Blanked: the name (becomes "Slettet deltager #<id>"), the outcome note, the plan override,
-   every message body, address and provider error text, every consent text, the place and staff
+   every message body, address and provider error text (including messages to staff about one
+   of the participant's alerts, which may name them), every consent text, the place and staff
    note of every meeting, every alert's free-text detail.
 3. Kept: the participant row with prison, jobcentre, mentor/consultant ids, release date,
    status, outcome and dates; each message's kind, direction, status, intent, score and times;
@@ -24,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BrobyggerError
@@ -80,6 +81,10 @@ async def erase_participant(
         raise ErasureError(
             f"participant #{participant_id} was erased already ({participant.erased_at:%Y-%m-%d})"
         )
+    # Messages to staff about this participant (a mentor's alert) may name them too.
+    about_participant = Message.alert_id.in_(
+        select(Alert.id).where(Alert.participant_id == participant_id)
+    )
     of_participant = Message.participant_id == participant_id
     counts = {
         "addresses": await _count(session, Address, participant_id),
@@ -89,6 +94,10 @@ async def erase_participant(
         "appointments": await _count(session, Appointment, participant_id),
         "alerts": await _count(session, Alert, participant_id),
     }
+    counts["staff_notifications"] = int(
+        await session.scalar(select(func.count()).select_from(Message).where(about_participant))
+        or 0
+    )
     counts["planned_messages_cancelled"] = await cancel(session, of_participant, now=now)
     await session.execute(delete(Address).where(Address.participant_id == participant_id))
     await session.execute(
@@ -96,7 +105,7 @@ async def erase_participant(
     )
     await session.execute(
         update(Message)
-        .where(of_participant)
+        .where(or_(of_participant, about_participant))
         .values(body="", address=None, error=None)
         .execution_options(synchronize_session=False)
     )

@@ -3,8 +3,9 @@
 ``export_participant`` gathers the participant's row and every row of every table that has a
 ``participant_id`` column (addresses, enrolment codes, consents, meetings, check-ins, every
 message in and out, alerts), found from the models so a new table is included without touching
-this file, plus the access history from the audit log with dates, actions and purposes but no
-staff ids or names. Encrypted values are decrypted (the export is for the citizen).
+this file; the notices sent to staff about their alerts (which name them); and the access
+history from the audit log with dates, actions and purposes but no staff ids or names.
+Encrypted values are decrypted (the export is for the citizen).
 
 ``render_html`` turns the same document into a readable summary. The caller writes the audit
 row (``export_and_record`` does both for the CLI and the dashboard's admin action).
@@ -22,7 +23,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BrobyggerError
-from bot.models import AuditEvent, Base, Participant, Site
+from bot.models import Alert, AuditEvent, Base, Message, Participant, Site
 from bot.services import audit
 
 FORMAT = "brobygger-subject-export/1"
@@ -84,6 +85,22 @@ async def export_participant(
             .order_by(*table.primary_key)
         )
         records[table.name] = [_row(row) for row in rows.mappings()]
+    # Messages to staff about the participant's alerts (a mentor's notice) are about them too.
+    alerts = Alert.__table__
+    messages = Message.__table__
+    notices = await session.execute(
+        select(messages)
+        .where(
+            messages.c.participant_id.is_(None),
+            messages.c.alert_id.in_(
+                select(alerts.c.id).where(alerts.c.participant_id == participant_id)
+            ),
+        )
+        .order_by(messages.c.id)
+    )
+    staff_notices = [_row(row) for row in notices.mappings()]
+    for notice in staff_notices:
+        notice.pop("address", None)  # the staff member's phone or chat id is not theirs
     history = await audit.access_history(session, participant_id)
     return {
         "format": FORMAT,
@@ -95,6 +112,7 @@ async def export_participant(
             "jobcentre": sites.get(profile["jobcentre_id"]),
         },
         "records": records,
+        "staff_notices": staff_notices,
         "access_history": [
             {"at": entry.at.isoformat(), "action": entry.action, "purpose": entry.purpose}
             for entry in history

@@ -108,6 +108,7 @@ async def test_erasure_leaves_no_personal_data_and_unchanged_statistics(
     )
     assert audit_row.detail == {"erased": counts}
     assert counts["addresses"] == 2 and counts["messages"] == 4
+    assert counts["staff_notifications"] == 1
     assert found([str(audit_row.detail)], first.secrets) == []
 
     with pytest.raises(ErasureError, match="erased already"):

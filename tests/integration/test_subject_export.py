@@ -41,6 +41,8 @@ async def test_export_holds_every_tables_rows_for_that_participant_and_nothing_o
     assert all(
         row["participant_id"] == first.id for rows in exported["records"].values() for row in rows
     )
+    assert [n["id"] for n in exported["staff_notices"]] == [first.notice_id]
+    assert "address" not in exported["staff_notices"][0]  # the mentor's number is not theirs
     assert exported["profile"]["name"] == first.name
     assert exported["profile"]["prison"] == "Fængsel Nord"
 

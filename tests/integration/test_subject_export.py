@@ -81,3 +81,4 @@ async def test_the_html_summary_is_readable_and_escapes_the_citizens_words(
     assert first.texts[2] in html and first.phone in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "adgangshistorik" in html
+    assert f"{first.name} har det skidt" in html  # the notice their mentor got

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
+from telegram.ext import ExtBot
 
+from bot.channels.base import Channel
+from bot.channels.registry import open_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.crypto import install_keyring
 from bot.db import Database, check_reachable, describe
+from bot.i18n import Catalogs
 from bot.keys import key_file_path, load_keyring, uses_key_file
+from bot.models import ChannelKind
+from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
+from handlers import twilio_status
 from schedules import retention
+from schedules.dispatcher import DispatchOptions, dispatch_due
+from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
 logger = logging.getLogger(__name__)
@@ -34,6 +45,53 @@ class Runtime:
     secret_key: str
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
+    # One channel per kind (live, or the simulator standing in); the dispatcher sends through it.
+    channels: dict[ChannelKind, Channel] = field(default_factory=dict)
+    # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
+    # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
+    telegram_bot: ExtBot[int] | None = None
+    catalogs: Catalogs | None = None
+
+
+def dispatch_options(settings: Settings) -> DispatchOptions:
+    return DispatchOptions(
+        tz=settings.tz,
+        quiet=QuietHours.parse(settings.quiet_hours),
+        batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        lease=timedelta(seconds=settings.lease_seconds),
+        send_timeout=settings.send_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, and at once after a commit that
+    planned a message (``bot.outbox.on_planned_commit``). Returns ``stop``: it removes the hook
+    and lets a tick in progress finish its sends, so a clean shutdown leaves nothing ``sending``.
+    """
+    options = dispatch_options(runtime.settings)
+    running: set[asyncio.Task[object]] = set()
+
+    async def dispatch() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await dispatch_due(runtime.database, runtime.channels, runtime.clock, options)
+        finally:
+            running.discard(task)
+
+    interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
+    runtime.ticks.every(interval, "dispatch", dispatch)
+    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
+
+    async def stop() -> None:
+        remove_hook()
+        if running:
+            await asyncio.wait(set(running), timeout=options.send_timeout + 5)
+
+    return stop
 
 
 async def open_database(settings: Settings) -> Database:
@@ -104,8 +162,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
+        catalogs = Catalogs.load()
         try:
             install_keyring(load_keyring(settings))
+            opened = await open_channels(settings, catalogs)
         except BaseException:
             await database.dispose()
             raise
@@ -115,9 +175,15 @@ def create_app(
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
+            simulated_channels=opened.simulated,
+            live_channels=opened.live,
+            channels=opened.channels,
+            telegram_bot=opened.telegram_bot,
+            catalogs=catalogs,
         )
         app.state.runtime = runtime
         _add_retention_tick(runtime)
+        stop_dispatcher = start_dispatcher(runtime)
         runtime.ticks.start()
         if show_banner:
             print(banner(runtime), flush=True)
@@ -125,9 +191,12 @@ def create_app(
             yield
         finally:
             runtime.ticks.shutdown()
+            await stop_dispatcher()
+            await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")
 
     app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
+    app.include_router(twilio_status.router)
     return app

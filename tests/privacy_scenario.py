@@ -56,7 +56,7 @@ class Person:
     note: str
     place: str
     message_ids: list[int] = field(default_factory=list)
-    notice_id: int = 0
+    unlinked_ids: tuple[int, ...] = ()
 
     @property
     def secrets(self) -> list[str]:
@@ -176,6 +176,28 @@ async def seed_participant(
         ),
     )
     assert notice is not None
+    digest = await plan(
+        session,
+        Planned(
+            kind=MessageKind.ALERT_DIGEST,
+            body=f"2 nye alarmer:\n{name}: lav score",
+            due_at=now,
+            dedupe_key=f"alert_digest:{mentor.id}:{alert.id}",
+            staff_id=mentor.id,
+        ),
+    )
+    assert digest is not None
+    unknown = Message(
+        direction=Direction.IN,
+        channel=ChannelKind.SMS,
+        address=f"0045{phone_digits}",
+        kind=MessageKind.INBOUND,
+        body="Hvem er det her?",
+        status=MessageStatus.RECEIVED,
+        received_at=now - timedelta(days=1),
+    )
+    session.add(unknown)
+    await session.flush()
     ids = []
     for number, (kind, body) in enumerate(
         [(MessageKind.CONSENT_REQUEST, texts[0]), (MessageKind.CHECKIN, texts[1])]
@@ -240,7 +262,7 @@ async def seed_participant(
         note=note,
         place=place,
         message_ids=ids,
-        notice_id=notice,
+        unlinked_ids=(notice, digest, unknown.id),
     )
 
 

@@ -6,8 +6,9 @@ irreversibly anonymises rather than deletes:
 
 1. Deleted: every address (phone numbers, chat ids) and every enrolment code.
 2. Blanked: the name (becomes "Slettet deltager #<id>"), the outcome note, the plan override,
-   every message body, address and provider error text (including messages to staff about one
-   of the participant's alerts, which may name them), every consent text, the place and staff
+   every message body, address and provider error text (including messages without a
+   participant that are about them: staff notices of their alerts, digests naming them,
+   messages from their number as an unknown sender), every consent text, the place and staff
    note of every meeting, every alert's free-text detail.
 3. Kept: the participant row with prison, jobcentre, mentor/consultant ids, release date,
    status, outcome and dates; each message's kind, direction, status, intent, score and times;
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import installed_keyring
 from bot.errors import BrobyggerError
 from bot.models import (
     Address,
@@ -61,6 +63,35 @@ async def _count(session: AsyncSession, model: Any, participant_id: int) -> int:
     )
 
 
+async def unlinked_messages_about(session: AsyncSession, participant: Participant) -> list[int]:
+    """Messages without a ``participant_id`` that are still about this participant.
+
+    Notices to staff about one of their alerts, alert digests naming them, and messages from
+    one of their addresses that arrived as "unknown sender". Bodies are encrypted, so this
+    decrypts the participant-less messages not yet blanked (mostly staff notices and unknown
+    senders) and matches in Python; a digest naming someone with the same name is blanked too,
+    which errs on the side of erasing.
+    """
+    keyring = installed_keyring()
+    hashes = {(str(a.channel), a.address_hash) for a in participant.addresses}
+    alert_ids = set(
+        await session.scalars(select(Alert.id).where(Alert.participant_id == participant.id))
+    )
+    rows = await session.execute(
+        select(Message.id, Message.alert_id, Message.channel, Message.address, Message.body).where(
+            Message.participant_id.is_(None),
+            or_(Message.body != "", Message.address.is_not(None)),
+        )
+    )
+    return [
+        message_id
+        for message_id, alert_id, channel, address, body in rows
+        if alert_id in alert_ids
+        or participant.name in body
+        or (channel and address and (str(channel), keyring.lookup_hash(channel, address)) in hashes)
+    ]
+
+
 async def erase_participant(
     session: AsyncSession,
     participant_id: int,
@@ -81,10 +112,7 @@ async def erase_participant(
         raise ErasureError(
             f"participant #{participant_id} was erased already ({participant.erased_at:%Y-%m-%d})"
         )
-    # Messages to staff about this participant (a mentor's alert) may name them too.
-    about_participant = Message.alert_id.in_(
-        select(Alert.id).where(Alert.participant_id == participant_id)
-    )
+    about_participant = Message.id.in_(await unlinked_messages_about(session, participant))
     of_participant = Message.participant_id == participant_id
     counts = {
         "addresses": await _count(session, Address, participant_id),
@@ -94,7 +122,7 @@ async def erase_participant(
         "appointments": await _count(session, Appointment, participant_id),
         "alerts": await _count(session, Alert, participant_id),
     }
-    counts["staff_notifications"] = int(
+    counts["unlinked_messages"] = int(
         await session.scalar(select(func.count()).select_from(Message).where(about_participant))
         or 0
     )

@@ -3,7 +3,8 @@
 ``export_participant`` gathers the participant's row and every row of every table that has a
 ``participant_id`` column (addresses, enrolment codes, consents, meetings, check-ins, every
 message in and out, alerts), found from the models so a new table is included without touching
-this file; the notices sent to staff about their alerts (which name them); and the access
+this file; messages without a participant that are about them (staff notices of their alerts,
+digests naming them, their messages as an unknown sender); and the access
 history from the audit log with dates, actions and purposes but no staff ids or names.
 Encrypted values are decrypted (the export is for the citizen).
 
@@ -23,8 +24,9 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BrobyggerError
-from bot.models import Alert, AuditEvent, Base, Message, Participant, Site
+from bot.models import AuditEvent, Base, Message, Participant, Site
 from bot.services import audit
+from bot.services.erasure import unlinked_messages_about
 
 FORMAT = "brobygger-subject-export/1"
 # Exported as the access history instead, without staff ids.
@@ -85,22 +87,20 @@ async def export_participant(
             .order_by(*table.primary_key)
         )
         records[table.name] = [_row(row) for row in rows.mappings()]
-    # Messages to staff about the participant's alerts (a mentor's notice) are about them too.
-    alerts = Alert.__table__
+    # Messages without a participant_id that are about them (staff notices, digests, messages
+    # from their number as an unknown sender): the same set erasure blanks.
+    participant = await session.get(Participant, participant_id)
+    assert participant is not None
     messages = Message.__table__
-    notices = await session.execute(
+    unlinked = await session.execute(
         select(messages)
-        .where(
-            messages.c.participant_id.is_(None),
-            messages.c.alert_id.in_(
-                select(alerts.c.id).where(alerts.c.participant_id == participant_id)
-            ),
-        )
+        .where(messages.c.id.in_(await unlinked_messages_about(session, participant)))
         .order_by(messages.c.id)
     )
-    staff_notices = [_row(row) for row in notices.mappings()]
-    for notice in staff_notices:
-        notice.pop("address", None)  # the staff member's phone or chat id is not theirs
+    other_messages = [_row(row) for row in unlinked.mappings()]
+    for message in other_messages:
+        if message["staff_id"] is not None:
+            message.pop("address")  # a staff member's phone or chat id is not the citizen's
     history = await audit.access_history(session, participant_id)
     return {
         "format": FORMAT,
@@ -112,7 +112,7 @@ async def export_participant(
             "jobcentre": sites.get(profile["jobcentre_id"]),
         },
         "records": records,
-        "staff_notices": staff_notices,
+        "other_messages_about_them": other_messages,
         "access_history": [
             {"at": entry.at.isoformat(), "action": entry.action, "purpose": entry.purpose}
             for entry in history

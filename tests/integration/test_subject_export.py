@@ -41,8 +41,10 @@ async def test_export_holds_every_tables_rows_for_that_participant_and_nothing_o
     assert all(
         row["participant_id"] == first.id for rows in exported["records"].values() for row in rows
     )
-    assert [n["id"] for n in exported["staff_notices"]] == [first.notice_id]
-    assert "address" not in exported["staff_notices"][0]  # the mentor's number is not theirs
+    others = exported["other_messages_about_them"]
+    assert [m["id"] for m in others] == list(first.unlinked_ids)
+    # The mentor's number is not theirs; their own number as an unknown sender is.
+    assert ["address" in m for m in others] == [False, False, True]
     assert exported["profile"]["name"] == first.name
     assert exported["profile"]["prison"] == "Fængsel Nord"
 

@@ -12,6 +12,7 @@ opt-out, consents, addresses, staff records and meeting times in a few IN-querie
    or opted out; otherwise to the citizen's best consented address (``bot.channels.routing``),
    or it is suppressed: "no reachable address".
 4. A message to a staff member goes to their Telegram chat, phone, or the simulator.
+5. The polite reply to an unknown sender goes to the address it was planned for, nowhere else.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from bot.models import (
 from schedules.claims import Claimed
 
 MEETING_STARTED = "the meeting has already started"
+# Kinds that may go to a bare address, with neither a participant nor a staff member.
+ADDRESS_ONLY_KINDS = frozenset({MessageKind.UNKNOWN_SENDER_REPLY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,10 @@ async def resolve(
                 )
             )
             ready.append(Ready(message, route, message.language or member.language))
+        elif message.channel and message.address and message.kind in ADDRESS_ONLY_KINDS:
+            # A reply to someone we do not know: only to the address that wrote to us.
+            route = Route(message.channel, message.address)
+            ready.append(Ready(message, route, message.language or "da"))
         else:
             closed.append(Closed(message.id, MessageStatus.SUPPRESSED, "no recipient"))
     return ready, closed

@@ -70,7 +70,7 @@ async def unlinked_messages_about(session: AsyncSession, participant: Participan
     one of their addresses that arrived as "unknown sender". Bodies are encrypted, so this
     decrypts the participant-less messages not yet blanked (mostly staff notices and unknown
     senders) and matches in Python; a digest naming someone with the same name is blanked too,
-    which errs on the side of erasing.
+    which errs on the side of erasing (names shorter than 3 characters are not matched).
     """
     keyring = installed_keyring()
     hashes = {(str(a.channel), a.address_hash) for a in participant.addresses}
@@ -87,7 +87,7 @@ async def unlinked_messages_about(session: AsyncSession, participant: Participan
         message_id
         for message_id, alert_id, channel, address, body in rows
         if alert_id in alert_ids
-        or participant.name in body
+        or (len(participant.name.strip()) >= 3 and participant.name in body)
         or (channel and address and (str(channel), keyring.lookup_hash(channel, address)) in hashes)
     ]
 

@@ -18,14 +18,17 @@ from bot.channels.base import Channel
 from bot.channels.registry import open_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.crypto import install_keyring
 from bot.db import Database, check_reachable, describe
 from bot.i18n import Catalogs
+from bot.keys import key_file_path, load_keyring, uses_key_file
 from bot.models import ChannelKind
 from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
 from handlers import sms, telegram, twilio_status
 from handlers.conversation import Conversation
+from schedules import retention
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
@@ -119,6 +122,13 @@ def _secret_key(settings: Settings) -> str:
     return secrets.token_urlsafe(32)
 
 
+def keys_origin(settings: Settings) -> str:
+    """Where the encryption keys come from, for the banner (never the keys themselves)."""
+    if not uses_key_file(settings):
+        return "from BROBYGGER_DATA_KEY / BROBYGGER_LOOKUP_KEY"
+    return f"demo key file {key_file_path(settings)} (keep it with the database, out of git)"
+
+
 def banner(runtime: Runtime) -> str:
     settings = runtime.settings
     live = ", ".join(runtime.live_channels) or "none"
@@ -128,6 +138,7 @@ def banner(runtime: Runtime) -> str:
             "Brobygger is running",
             f"  database   {describe(settings.database_url)}",
             f"  channels   live: {live}; simulated: {simulated}",
+            f"  keys       {keys_origin(settings)}",
             f"  dashboard  http://{settings.host}:{settings.port}/",
             f"  health     http://{settings.host}:{settings.port}/healthz",
             f"  ticks      {', '.join(runtime.ticks.names) or 'none yet'}",
@@ -151,6 +162,20 @@ async def _start_telegram(runtime: Runtime) -> None:
     await telegram.start_telegram(application, settings)
 
 
+def _add_retention_tick(runtime: Runtime) -> None:
+    settings = runtime.settings
+
+    async def tick() -> retention.RetentionResult:
+        return await retention.apply_retention(
+            runtime.database,
+            runtime.clock,
+            retention_days=settings.retention_days,
+            message_body_retention_days=settings.message_body_retention_days,
+        )
+
+    runtime.ticks.every(retention.INTERVAL, "retention", tick)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
@@ -161,6 +186,7 @@ def create_app(
         database = await open_database(settings)
         catalogs = Catalogs.load()
         try:
+            install_keyring(load_keyring(settings))
             opened = await open_channels(settings, catalogs)
         except BaseException:
             await database.dispose()
@@ -178,6 +204,7 @@ def create_app(
             catalogs=catalogs,
         )
         app.state.runtime = runtime
+        _add_retention_tick(runtime)
         stop_dispatcher = start_dispatcher(runtime)
         runtime.ticks.start()
         runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now

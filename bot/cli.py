@@ -1,4 +1,4 @@
-"""The ``brobygger`` command: run the service, migrate the database, manage staff."""
+"""The ``brobygger`` command: run, migrate, manage staff, keys and participants' data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import SystemClock
 from bot.config import Settings, load_settings
+from bot.crypto import generate_key
 from bot.db import Database, check_reachable
 from bot.errors import BrobyggerError, ConfigError
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logs import configure_logging
-from bot.models import Role
+from bot.models import Role, Staff
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -57,12 +64,45 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the account without a password (API token or later reset only)",
     )
-    _participant_parser(commands)
+
+    keys = commands.add_parser("keys", help="encryption keys for phone numbers and message texts")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_commands.add_parser(
+        "generate", help="print a new random key (for DATA_KEY, DATA_KEYS_OLD or LOOKUP_KEY)"
+    )
+    rotate = key_commands.add_parser(
+        "rotate",
+        help=(
+            "re-encrypt every stored value with DATA_KEY (old keys in DATA_KEYS_OLD) and "
+            "recompute lookup hashes with LOOKUP_KEY; repeatable"
+        ),
+    )
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+
+    participant_commands = _participant_parser(commands)
+    export = participant_commands.add_parser(
+        "export", help="write everything about one participant as JSON plus an HTML summary"
+    )
+    export.add_argument("participant_id", type=int, metavar="ID")
+    export.add_argument(
+        "--out", required=True, type=Path, help="the JSON file; the HTML goes beside it"
+    )
+    export.add_argument("--by", metavar="EMAIL", help="the staff member asking (audit log)")
+    erase = participant_commands.add_parser(
+        "erase", help="irreversibly anonymise one participant (keeps anonymous statistics)"
+    )
+    erase.add_argument("participant_id", type=int, metavar="ID")
+    erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    erase.add_argument("--by", metavar="EMAIL", help="the staff member asking (audit log)")
     return parser
 
 
-def _participant_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    participant = commands.add_parser("participant", help="enrol citizens")
+def _participant_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    participant = commands.add_parser(
+        "participant", help="citizens: enrol, link Telegram, export, erase"
+    )
     actions = participant.add_subparsers(
         dest="participant_command", required=True, metavar="ACTION"
     )
@@ -84,6 +124,7 @@ def _participant_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "link-telegram", help="make a new Telegram deep link (older unused links stop working)"
     )
     link.add_argument("id", type=int, help="the participant's id")
+    return actions
 
 
 async def _migrate(settings: Settings) -> None:
@@ -102,9 +143,14 @@ def _run(settings: Settings) -> None:
     import uvicorn
 
     from bot.app import create_app, open_database
+    from bot.keys import load_keyring, uses_key_file
 
     async def preflight() -> None:
-        # Fail with one line before uvicorn starts, rather than a lifespan traceback.
+        # Fail with one line before uvicorn starts, rather than a lifespan traceback. Keys from
+        # settings are checked first; the demo key file is only written once the database is
+        # known to be usable (the lifespan does that).
+        if not uses_key_file(settings):
+            load_keyring(settings)
         database = await open_database(settings)
         await database.dispose()
 
@@ -133,11 +179,10 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.app import open_database
     from bot.services.staff import add_staff
 
     password = None if args.no_password else _read_password(args.password_stdin)
-    database = await open_database(settings)
+    database = await _open_with_keys(settings)
     try:
         async with database.session() as session:
             staff = await add_staff(
@@ -165,8 +210,6 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _participant(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.app import open_database
-    from bot.clock import SystemClock
     from bot.i18n import Catalogs
     from bot.services.enrolment import (
         CODE_LIFETIME,
@@ -179,7 +222,7 @@ async def _participant(settings: Settings, args: argparse.Namespace) -> None:
     # Ask Telegram first: if it cannot be reached, nothing is written and the command can be rerun.
     username = await _bot_username(settings) if wants_link else None
     now = SystemClock().now()
-    database = await open_database(settings)
+    database = await _open_with_keys(settings)
     try:
         async with database.session() as session:
             if args.participant_command == "add":
@@ -206,6 +249,89 @@ async def _participant(settings: Settings, args: argparse.Namespace) -> None:
         await database.dispose()
 
 
+async def _open_with_keys(settings: Settings) -> Database:
+    from bot.app import open_database
+    from bot.crypto import install_keyring
+    from bot.keys import load_keyring
+
+    install_keyring(load_keyring(settings))
+    return await open_database(settings)
+
+
+async def _staff_id(session: AsyncSession, email: str | None) -> int | None:
+    if email is None:
+        return None
+    staff_id = await session.scalar(select(Staff.id).where(Staff.email == email.strip().lower()))
+    if staff_id is None:
+        raise BrobyggerError(f"no staff account {email}")
+    return staff_id
+
+
+async def _keys_rotate(settings: Settings, batch_size: int) -> None:
+    from bot.services.key_rotation import reencrypt_all, rehash_all
+
+    database = await _open_with_keys(settings)
+    try:
+        changed = await reencrypt_all(database, batch_size=batch_size)
+        rehashed = await rehash_all(database, batch_size=batch_size)
+    finally:
+        await database.dispose()
+    print(
+        f"re-encrypted {changed} values with DATA_KEY; nothing is left under the old keys; "
+        f"{rehashed} lookup hashes recomputed with LOOKUP_KEY"
+    )
+
+
+async def _participant_export(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from bot.services.subject_export import export_and_record
+
+    database = await _open_with_keys(settings)
+    try:
+        async with database.session() as session:
+            document = await export_and_record(
+                session,
+                args.participant_id,
+                SystemClock().now(),
+                staff_id=await _staff_id(session, args.by),
+                purpose="CLI participant export",
+            )
+    finally:
+        await database.dispose()
+    return document
+
+
+def _write_export(out: Path, document: dict[str, Any]) -> None:
+    from bot.services.subject_export import render_html, to_json
+
+    html = out.with_suffix(".html")
+    out.write_text(to_json(document), encoding="utf-8")
+    html.write_text(render_html(document), encoding="utf-8")
+    print(f"wrote {out} and {html}")
+
+
+async def _participant_erase(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.erasure import erase_participant
+
+    if not args.yes:
+        raise BrobyggerError(
+            f"erasing participant #{args.participant_id} cannot be undone: add --yes to confirm"
+        )
+    database = await _open_with_keys(settings)
+    try:
+        async with database.session() as session:
+            counts = await erase_participant(
+                session,
+                args.participant_id,
+                SystemClock().now(),
+                await _staff_id(session, args.by),
+                purpose="CLI participant erase",
+            )
+    finally:
+        await database.dispose()
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"erased participant #{args.participant_id}: {summary}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -221,8 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(settings)
         elif args.command == "staff" and args.staff_command == "add":
             asyncio.run(_staff_add(settings, args))
-        elif args.command == "participant":
+        elif args.command == "participant" and args.participant_command in ("add", "link-telegram"):
             asyncio.run(_participant(settings, args))
+        elif args.command == "keys" and args.keys_command == "generate":
+            print(generate_key())
+        elif args.command == "keys" and args.keys_command == "rotate":
+            asyncio.run(_keys_rotate(settings, args.batch_size))
+        elif args.command == "participant" and args.participant_command == "export":
+            _write_export(args.out, asyncio.run(_participant_export(settings, args)))
+        elif args.command == "participant" and args.participant_command == "erase":
+            asyncio.run(_participant_erase(settings, args))
     except ConfigError as error:
         print(f"brobygger: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -77,6 +78,17 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=120, ge=10, le=86_400)
     max_attempts: int = Field(default=6, ge=1, le=50)
 
+    # Encryption at rest (bot.crypto): DATA_KEY encrypts, DATA_KEYS_OLD (comma-separated) only
+    # decrypt, LOOKUP_KEY keys the hashes that inbound messages are matched by. Unset with a
+    # SQLite file: generated into a key file beside it (bot.keys); unset with PostgreSQL: refused.
+    data_key: SecretStr | None = None
+    data_keys_old: SecretStr | None = None
+    lookup_key: SecretStr | None = None
+    # Retention (bot.services.erasure, schedules.retention): erase a participant this many days
+    # after their case was closed; blank message texts older than this many days.
+    retention_days: int = Field(default=730, ge=30, le=36_500)
+    message_body_retention_days: int = Field(default=365, ge=7, le=36_500)
+
     # Seed a demo programme (invented people) on first start when no channel is configured.
     demo: bool = True
 
@@ -85,6 +97,27 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("data_key", "data_keys_old")
+    @classmethod
+    def _data_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in value.get_secret_value().split(","):
+            try:
+                Fernet(key.strip().encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "not a key from `brobygger keys generate` (32 url-safe base64-encoded bytes)"
+                ) from None
+        return value
+
+    @field_validator("lookup_key")
+    @classmethod
+    def _lookup_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("too short: use `brobygger keys generate` (44 characters)")
         return value
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url")
@@ -146,6 +179,13 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def old_data_keys(self) -> list[str]:
+        """The decrypt-only keys of ``DATA_KEYS_OLD``, in order."""
+        if self.data_keys_old is None:
+            return []
+        return [k.strip() for k in self.data_keys_old.get_secret_value().split(",") if k.strip()]
 
     @property
     def twilio_enabled(self) -> bool:

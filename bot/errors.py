@@ -4,7 +4,9 @@ BrobyggerError
 ├── ConfigError          a setting is wrong; the message names the variable
 ├── DatabaseError        the database cannot be used (unreachable, missing folder)
 │   └── SchemaError      the schema is behind or ahead of this code
-└── DeliveryError        a channel could not send (see bot.channels)
+├── DeliveryError        a channel could not send (see bot.channels)
+├── KeyringError         no keys installed, or a stored value cannot be decrypted (bot.crypto)
+└── AppendOnlyError      something tried to change or delete an audit row
 """
 
 from __future__ import annotations
@@ -54,3 +56,7 @@ class DeliveryError(BrobyggerError):
         self.opted_out = opted_out
         self.unreachable = unreachable or opted_out
         self.may_have_sent = may_have_sent
+
+
+class AppendOnlyError(BrobyggerError):
+    """The audit log is append-only: an UPDATE or DELETE of ``audit_events`` was attempted."""

@@ -20,14 +20,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -45,6 +43,7 @@ from bot.models import (
     Staff,
 )
 from bot.outbox import Planned, plan
+from bot.services.addresses import address_hash, find_address, find_staff_by_address
 from bot.services.enrolment import redeem_telegram_code
 from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
 from handlers.events import claim_event
@@ -122,11 +121,7 @@ async def handle_inbound(
         logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
         return Handled(duplicate=True)
     intent = inbound.intent or parse_reply(inbound.text)
-    address = await session.scalar(
-        select(Address).where(
-            Address.channel == inbound.channel, Address.address == inbound.address
-        )
-    )
+    address = await find_address(session, inbound.channel, inbound.address)
     staff = None
     if intent.kind is IntentKind.ACK or address is None:
         staff = await _staff_sender(session, inbound)
@@ -252,7 +247,8 @@ async def _from_unknown_sender(
         dedupe_key = f"reply:{inbound.provider}:{inbound.external_id}"
     else:
         body = conversation.catalogs.render(language, texts.UNKNOWN_SENDER)
-        sender = hashlib.sha256(inbound.address.encode()).hexdigest()[:24]
+        # The keyed lookup hash: a plain hash of an 8-digit number is reversed in seconds.
+        sender = address_hash(inbound.channel, inbound.address)[:32]
         day = now.astimezone(conversation.tz).date().isoformat()
         dedupe_key = f"unknown_sender:{inbound.channel}:{sender}:{day}"
     reply_id = await plan(
@@ -271,12 +267,7 @@ async def _from_unknown_sender(
 
 
 async def _staff_sender(session: AsyncSession, inbound: Inbound) -> Staff | None:
-    column = Staff.phone if inbound.channel is ChannelKind.SMS else Staff.telegram_chat_id
-    if inbound.channel not in (ChannelKind.SMS, ChannelKind.TELEGRAM):
-        return None
-    return await session.scalar(
-        select(Staff).where(column == inbound.address, Staff.active.is_(True)).limit(1)
-    )
+    return await find_staff_by_address(session, inbound.channel, inbound.address)
 
 
 async def _log(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.i18n import Catalogs
 from bot.models import Address, AddressStatus, ChannelKind, Message, MessageKind, Participant
 from bot.outbox import suppress
+from bot.services.addresses import find_address
 from handlers.answers import Reply
 from handlers.events import claim_event
 
@@ -74,9 +74,7 @@ async def telegram_membership_changed(
     """
     if not await claim_event(session, "telegram", external_id, now):
         return
-    address = await session.scalar(
-        select(Address).where(Address.channel == ChannelKind.TELEGRAM, Address.address == chat_id)
-    )
+    address = await find_address(session, ChannelKind.TELEGRAM, chat_id)
     if address is None:
         return
     if blocked and address.status is not AddressStatus.OPTED_OUT:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.base import Receipt
 from bot.errors import DeliveryError
 from bot.models import Address, AddressStatus, Message, MessageStatus
+from bot.services.addresses import address_hash
 from schedules.recipients import Closed, Ready
 
 _OURS = (MessageStatus.SENDING, MessageStatus.UNKNOWN)
@@ -144,7 +145,8 @@ MARK_ADDRESS = (
     .where(
         _addresses.c.participant_id == _param("participant"),
         _addresses.c.channel == _param("channel"),
-        _addresses.c.address == _param("address"),
+        # Addresses are encrypted at rest: the dead one is matched by its lookup hash.
+        _addresses.c.address_hash == _param("address_hash"),
         _addresses.c.status == AddressStatus.ACTIVE,
     )
     .values(
@@ -215,6 +217,7 @@ async def record_outcomes(
                 {
                     **row,
                     "b_participant": message.participant_id,
+                    "b_address_hash": address_hash(route.channel, route.address),
                     "b_status": AddressStatus.OPTED_OUT
                     if error.opted_out
                     else AddressStatus.UNREACHABLE,

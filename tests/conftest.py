@@ -7,6 +7,7 @@ reason, unless ``BROBYGGER_TEST_REQUIRE_POSTGRES=1`` (CI), where they fail inste
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,8 +19,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import FakeClock
+from bot.config import Settings, load_settings
+from bot.crypto import Keyring, generate_key, install_keyring, uninstall_keyring
 from bot.db import Database
 from bot.schema import upgrade
+from tests.support_logs import LogCollector
 
 POSTGRES_URL = os.environ.get(
     "BROBYGGER_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -107,6 +111,32 @@ async def database(empty_database: Database) -> Database:
     return empty_database
 
 
+# One set of test keys per run: the encrypted columns need a keyring, as at start-up.
+TEST_DATA_KEY = generate_key()
+TEST_LOOKUP_KEY = generate_key()
+
+
+def settings_for(database_url: str, **environ: str) -> Settings:
+    """Settings for an app on ``database_url`` with the test keys (PostgreSQL requires keys)."""
+    return load_settings(
+        {
+            "BROBYGGER_DATABASE_URL": database_url,
+            "BROBYGGER_DATA_KEY": TEST_DATA_KEY,
+            "BROBYGGER_LOOKUP_KEY": TEST_LOOKUP_KEY,
+            **{f"BROBYGGER_{key.upper()}": value for key, value in environ.items()},
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def keyring() -> Iterator[Keyring]:
+    """The keyring the encrypted columns use, installed as the composition root would."""
+    installed = Keyring([TEST_DATA_KEY], TEST_LOOKUP_KEY)
+    install_keyring(installed)
+    yield installed
+    uninstall_keyring()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     # A Monday morning in winter time, Copenhagen (08:00 local).
@@ -121,3 +151,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture
+def all_logs() -> Iterator[LogCollector]:
+    """Every log record at INFO and above during the test (see tests/support_logs.py)."""
+    collector = LogCollector()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.INFO)
+    try:
+        yield collector
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(previous)

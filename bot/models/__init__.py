@@ -9,7 +9,7 @@ from bot.models.appointments import (
     Confirmation,
 )
 from bot.models.audit import AuditEvent, InboundEvent
-from bot.models.base import Base, UTCDateTime
+from bot.models.base import Base, EncryptedText, UTCDateTime
 from bot.models.checkins import Checkin, CheckinPlanRecord, CheckinStatus
 from bot.models.messages import Direction, Message, MessageKind, MessageStatus, ReplyChoices
 from bot.models.participants import (
@@ -48,6 +48,7 @@ __all__ = [
     "ConsentMethod",
     "ConsentPurpose",
     "Direction",
+    "EncryptedText",
     "EnrolmentCode",
     "InboundEvent",
     "Message",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, str_enum, utcnow
+from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
 
 
 class AlertReason(enum.StrEnum):
@@ -30,7 +30,8 @@ class Alert(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     reason: Mapped[AlertReason] = mapped_column(str_enum(AlertReason))
-    detail: Mapped[str | None] = mapped_column(Text())
+    # Free text that may quote the citizen's reply: encrypted at rest like message bodies.
+    detail: Mapped[str | None] = mapped_column(EncryptedText())
     # One alert per cause (e.g. ``no_reply:message:42``): no ladder runs twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     # The unanswered question behind a no-reply alert. No foreign key: messages already point

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from bot.crypto import installed_keyring
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +50,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted on the way in and decrypted on the way out (see :mod:`bot.crypto`).
+
+    Stored as a Fernet token in a TEXT column, with the keyring the composition root installed.
+    Every token is different even for equal values, so never compare such a column in SQL
+    (``Address.address == x`` matches nothing): look addresses up by their keyed hash
+    (``bot.services.addresses``). The empty string is stored as is (it says nothing but
+    "blank"), so ``body != ''`` still finds the messages retention has not blanked yet.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    @property
+    def python_type(self) -> type[str]:
+        return str
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or value == "":
+            return value
+        return installed_keyring().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or value == "":
+            return value
+        return installed_keyring().decrypt(value)
 
 
 def str_enum(enum_class: type[enum.StrEnum], length: int = 24) -> Enum:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models.base import Base, UTCDateTime, str_enum, utcnow
+from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
 from bot.models.participants import ChannelKind
 
 
@@ -101,9 +101,10 @@ class Message(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     channel: Mapped[ChannelKind | None] = mapped_column(str_enum(ChannelKind))
     # Recipient (out) or sender (in); chosen at send time when left empty at planning.
-    address: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted at rest, like the body: never compare either in SQL (see EncryptedText).
+    address: Mapped[str | None] = mapped_column(EncryptedText())
     kind: Mapped[str] = mapped_column(String(40))
-    body: Mapped[str] = mapped_column(Text())
+    body: Mapped[str] = mapped_column(EncryptedText())
     language: Mapped[str | None] = mapped_column(String(8))
     choices: Mapped[ReplyChoices | None] = mapped_column(str_enum(ReplyChoices, 12))
     expects_reply: Mapped[bool] = mapped_column(default=False)

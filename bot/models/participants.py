@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from bot.models.base import Base, UTCDateTime, str_enum, utcnow
+from bot.crypto import installed_keyring
+from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
 
 
 class ChannelKind(enum.StrEnum):
@@ -82,18 +83,24 @@ class Participant(Base):
 
 
 class Address(Base):
-    """Where a participant can be reached on one channel; an address belongs to one person."""
+    """Where a participant can be reached on one channel; an address belongs to one person.
+
+    ``address`` is encrypted at rest; ``address_hash`` (a keyed hash of the normalised address,
+    set whenever ``address`` or ``channel`` is assigned) is what lookups and the uniqueness
+    constraint use. Find an address with ``bot.services.addresses.find_address``.
+    """
 
     __tablename__ = "addresses"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[ChannelKind] = mapped_column(str_enum(ChannelKind))
-    # E.164 phone number for SMS, chat id for Telegram, a handle for the simulator.
-    address: Mapped[str] = mapped_column(String(64))
+    # E.164 phone number for SMS, chat id for Telegram, a handle for the simulator. Encrypted.
+    address: Mapped[str] = mapped_column(EncryptedText())
+    address_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[AddressStatus] = mapped_column(
         str_enum(AddressStatus), default=AddressStatus.ACTIVE
     )
@@ -104,6 +111,14 @@ class Address(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="addresses")
+
+    @validates("address", "channel")
+    def _keep_hash_current(self, key: str, value: str) -> str:
+        channel = value if key == "channel" else self.channel
+        address = value if key == "address" else self.address
+        if channel is not None and address is not None:
+            self.address_hash = installed_keyring().lookup_hash(str(channel), address)
+        return value
 
 
 class EnrolmentCode(Base):
@@ -143,7 +158,8 @@ class Consent(Base):
     purpose: Mapped[ConsentPurpose] = mapped_column(str_enum(ConsentPurpose))
     channel: Mapped[ChannelKind | None] = mapped_column(str_enum(ChannelKind))
     method: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod))
-    text: Mapped[str] = mapped_column(Text())
+    # The exact text consented to (encrypted: a consent text can name the programme).
+    text: Mapped[str] = mapped_column(EncryptedText())
     given_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

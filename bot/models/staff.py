@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from bot.models.base import Base, UTCDateTime, str_enum, utcnow
+from bot.crypto import installed_keyring
+from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
 from bot.models.sites import Site
 
 
@@ -35,14 +36,25 @@ class Staff(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="da")
-    # Where a mentor receives alerts: an E.164 number and/or a Telegram chat id.
-    phone: Mapped[str | None] = mapped_column(String(32))
-    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Where a mentor receives alerts: an E.164 number and/or a Telegram chat id. Encrypted at
+    # rest; the keyed hashes beside them (set on assignment) are what inbound lookups use
+    # (bot.services.addresses.find_staff_by_address).
+    phone: Mapped[str | None] = mapped_column(EncryptedText())
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(EncryptedText())
+    telegram_chat_id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="selectin")
+
+    @validates("phone", "telegram_chat_id")
+    def _keep_hashes_current(self, key: str, value: str | None) -> str | None:
+        channel = "sms" if key == "phone" else "telegram"
+        digest = None if not value else installed_keyring().lookup_hash(channel, value)
+        setattr(self, f"{key}_hash", digest)
+        return value
 
 
 class ApiToken(Base):

@@ -37,6 +37,7 @@ from bot.models import (
 )
 from bot.outbox import Planned, plan
 from bot.phones import to_e164
+from bot.services.addresses import find_address
 from bot.services.consent import active_consents
 
 CODE_LIFETIME = timedelta(days=7)
@@ -100,12 +101,8 @@ async def enrol_participant(
     if phone is None and not telegram:
         raise EnrolmentError("give a phone number, Telegram, or both")
     number = to_e164(phone) if phone is not None else None
-    if number is not None:
-        taken = await session.scalar(
-            select(Address.id).where(Address.channel == ChannelKind.SMS, Address.address == number)
-        )
-        if taken is not None:
-            raise EnrolmentError("this phone number belongs to another participant")
+    if number is not None and await find_address(session, ChannelKind.SMS, number) is not None:
+        raise EnrolmentError("this phone number belongs to another participant")
     mentor = await _mentor(session, mentor_email)
     participant = Participant(
         name=name,
@@ -241,9 +238,7 @@ async def redeem_telegram_code(
     if participant_id is None:
         return None
     participant = await session.get_one(Participant, participant_id)
-    address = await session.scalar(
-        select(Address).where(Address.channel == ChannelKind.TELEGRAM, Address.address == chat_id)
-    )
+    address = await find_address(session, ChannelKind.TELEGRAM, chat_id)
     if address is None:
         session.add(
             Address(

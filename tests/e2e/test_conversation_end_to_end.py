@@ -14,7 +14,6 @@ from sqlalchemy import select
 from bot import texts
 from bot.app import Runtime, create_app, dispatch_options
 from bot.clock import FakeClock
-from bot.config import load_settings
 from bot.db import Database
 from bot.i18n import Catalogs
 from bot.models import (
@@ -30,6 +29,7 @@ from handlers.replies import button_data
 from handlers.sms import EMPTY_TWIML, SMS_PATH
 from handlers.telegram import SECRET_HEADER, TELEGRAM_PATH
 from schedules.dispatcher import dispatch_due
+from tests.conftest import settings_for
 from tests.e2e.telegram_updates import button_update, text_update
 from tests.e2e.waiting import eventually
 from tests.factories import CITIZEN_PHONE, add_participant, add_question, add_staff
@@ -66,9 +66,8 @@ def bot_api() -> Iterator[FakeTelegram]:
 async def sms_app(
     database: Database, clock: FakeClock, twilio: FakeTwilio
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = load_settings(
-        {},
-        database_url=database.url,
+    settings = settings_for(
+        database.url,
         public_url=PUBLIC_URL,
         twilio_account_sid=twilio.account_sid,
         twilio_auth_token=twilio.auth_token,
@@ -161,9 +160,8 @@ async def test_an_unknown_number_gets_one_polite_answer_through_twilio(sms_app, 
 
 
 def telegram_settings(database: Database, bot_api: FakeTelegram, mode: str) -> Any:
-    return load_settings(
-        {},
-        database_url=database.url,
+    return settings_for(
+        database.url,
         public_url=PUBLIC_URL,
         telegram_token=TOKEN,
         telegram_api_url=bot_api.base_url,

@@ -30,6 +30,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.models import ChannelKind, Message, MessageStatus
 from schedules.dispatcher import DispatchOptions, dispatch_due
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.e2e.processes import BROBYGGER, brobygger, free_port, service_environment
 from tests.fakes import FakeTwilio, Gate
 from tests.fakes.channel import RecordingChannel
@@ -71,6 +72,9 @@ def start_worker(tmp_path: Path, url: str, twilio: FakeTwilio) -> subprocess.Pop
         twilio_auth_token=twilio.auth_token,
         twilio_from="+4570000000",
         twilio_api_url=twilio.url,
+        # The rows were written in-process with the test keys: the worker must read them.
+        data_key=TEST_DATA_KEY,
+        lookup_key=TEST_LOOKUP_KEY,
     )
     return subprocess.Popen(
         [BROBYGGER, "run"],

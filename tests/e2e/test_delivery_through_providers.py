@@ -14,6 +14,7 @@ from bot.db import Database
 from bot.models import Address, AddressStatus, ChannelKind, Message, MessageStatus, ReplyChoices
 from bot.outbox import Planned
 from schedules.dispatcher import DispatchOptions, dispatch_due
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.fakes import FakeTelegram, FakeTwilio
 from tests.integration.delivery_people import citizen, plan_one
 
@@ -30,7 +31,12 @@ async def app(database: Database, providers, clock) -> AsyncIterator[FastAPI]:
     settings = load_settings(
         {
             "BROBYGGER_DATABASE_URL": database.url,
+            "BROBYGGER_DATA_KEY": TEST_DATA_KEY,
+            "BROBYGGER_LOOKUP_KEY": TEST_LOOKUP_KEY,
             "BROBYGGER_SECRET_KEY": "test",
+            # Webhook mode: a poller would take the scripted Bot API errors meant for sends.
+            "BROBYGGER_TELEGRAM_MODE": "webhook",
+            "BROBYGGER_TELEGRAM_WEBHOOK_SECRET": "webhook-secret",
             "BROBYGGER_DISPATCH_INTERVAL_SECONDS": "3600",
             "BROBYGGER_TWILIO_ACCOUNT_SID": twilio.account_sid,
             "BROBYGGER_TWILIO_AUTH_TOKEN": twilio.auth_token,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.crypto import Keyring
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.e2e.processes import brobygger, service_environment
 from tests.fakes import FakeTelegram
 from tests.fakes.telegram import TOKEN
@@ -24,7 +26,12 @@ def fake() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def env(tmp_path: Path, fake: FakeTelegram) -> dict[str, str]:
-    env = service_environment(telegram_token=TOKEN, telegram_api_url=fake.base_url)
+    env = service_environment(
+        telegram_token=TOKEN,
+        telegram_api_url=fake.base_url,
+        data_key=TEST_DATA_KEY,
+        lookup_key=TEST_LOOKUP_KEY,
+    )
     assert brobygger("migrate", cwd=tmp_path, env=env).returncode == 0
     added = brobygger(
         *("staff", "add", "--email", "mette@example.org", "--name", "Mette Mentorsen"),
@@ -37,7 +44,7 @@ def env(tmp_path: Path, fake: FakeTelegram) -> dict[str, str]:
 
 
 def test_participant_add_prints_the_deep_link_and_plans_the_consent_question(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, env: dict[str, str], keyring: Keyring
 ) -> None:
     result = brobygger(
         *("participant", "add", "--name", "Jonas Testesen", "--phone", "+45 20 30 40 50"),
@@ -53,7 +60,9 @@ def test_participant_add_prints_the_deep_link_and_plans_the_consent_question(
         address = connection.execute("SELECT channel, address FROM addresses").fetchall()
         question = connection.execute("SELECT kind, status FROM messages").fetchall()
         hashes = [row[0] for row in connection.execute("SELECT code_hash FROM enrolment_codes")]
-    assert address == [("sms", "+4520304050")]
+    assert [(channel, keyring.decrypt(value)) for channel, value in address] == [
+        ("sms", "+4520304050")
+    ]
     assert question == [("consent_request", "planned")]
     assert first[1] not in hashes[0]  # only the hash is stored
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.db import Database
 from bot.models import ChannelKind
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.e2e.processes import (
     BROBYGGER,
     brobygger,
@@ -35,7 +36,14 @@ async def test_without_credentials_the_simulator_delivers_and_prints_a_summary(t
     port = free_port()
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
     env = service_environment(
-        database_url=url, port=str(port), quiet_hours="off", demo="false", secret_key="test"
+        database_url=url,
+        port=str(port),
+        quiet_hours="off",
+        demo="false",
+        secret_key="test",
+        # The citizen is written in-process with the test keys: the service must read them.
+        data_key=TEST_DATA_KEY,
+        lookup_key=TEST_LOOKUP_KEY,
     )
     assert brobygger("migrate", cwd=tmp_path, env=env).returncode == 0
     database = Database(url)

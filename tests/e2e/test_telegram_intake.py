@@ -14,7 +14,6 @@ from sqlalchemy import select
 from bot import texts
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.config import load_settings
 from bot.db import Database
 from bot.i18n import Catalogs
 from bot.models import (
@@ -27,6 +26,7 @@ from bot.models import (
 )
 from bot.services.enrolment import enrol_participant
 from handlers.telegram import SECRET_HEADER, TELEGRAM_PATH
+from tests.conftest import settings_for
 from tests.e2e.telegram_updates import blocked_update, button_update, text_update
 from tests.e2e.waiting import eventually
 from tests.factories import add_participant, add_staff
@@ -45,9 +45,8 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 def telegram_app(database: Database, clock: FakeClock, fake: FakeTelegram, mode: str) -> FastAPI:
-    settings = load_settings(
-        {},
-        database_url=database.url,
+    settings = settings_for(
+        database.url,
         public_url=PUBLIC_URL,
         telegram_token=TOKEN,
         telegram_api_url=fake.base_url,

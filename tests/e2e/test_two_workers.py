@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.models import ChannelKind, Message, MessageKind, MessageStatus
 from bot.outbox import Planned, plan_many
+from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 from tests.e2e.processes import BROBYGGER, free_port, service_environment
 from tests.fakes import FakeTwilio
 from tests.integration.delivery_people import citizen
@@ -32,6 +33,9 @@ def start_worker(cwd: Path, url: str, twilio: FakeTwilio) -> subprocess.Popen[st
         twilio_auth_token=twilio.auth_token,
         twilio_from="+4570000000",
         twilio_api_url=twilio.url,
+        # The rows were written in-process with the test keys.
+        data_key=TEST_DATA_KEY,
+        lookup_key=TEST_LOOKUP_KEY,
     )
     return subprocess.Popen(
         [BROBYGGER, "run"],

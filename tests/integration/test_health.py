@@ -6,13 +6,13 @@ import httpx
 import pytest
 
 from bot.app import create_app
-from bot.config import load_settings
 from bot.db import Database
 from bot.errors import SchemaError
+from tests.conftest import settings_for
 
 
 async def test_healthz_reports_the_database_ok(database: Database) -> None:
-    app = create_app(load_settings({"BROBYGGER_DATABASE_URL": database.url}))
+    app = create_app(settings_for(database.url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -22,7 +22,7 @@ async def test_healthz_reports_the_database_ok(database: Database) -> None:
 
 
 async def test_the_app_will_not_start_on_an_unmigrated_database(empty_database: Database) -> None:
-    app = create_app(load_settings({"BROBYGGER_DATABASE_URL": empty_database.url}))
+    app = create_app(settings_for(empty_database.url))
     with pytest.raises(SchemaError):
         async with app.router.lifespan_context(app):
             pass

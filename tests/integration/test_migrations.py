@@ -111,3 +111,28 @@ async def test_a_database_newer_than_the_code_is_refused(database: Database) -> 
 async def test_an_unmigrated_database_is_not_served(empty_database: Database) -> None:
     with pytest.raises(SchemaError, match="run `brobygger migrate`"):
         await ensure_current(empty_database)
+
+
+async def test_encryption_migration_refuses_clear_text_rows_it_cannot_encrypt(
+    empty_database: Database,
+) -> None:
+    """0006 has no keys: rather than leave numbers in clear, it refuses and writes nothing."""
+    await upgrade(empty_database, "0001")
+    async with empty_database.session() as session:
+        await session.execute(
+            text(
+                "INSERT INTO participants (name, language, status, enrolled_at, created_at,"
+                " updated_at) VALUES ('Dorte Klartekst', 'da', 'active', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        await session.execute(
+            text(
+                "INSERT INTO addresses (participant_id, channel, address, status, priority,"
+                " created_at) SELECT id, 'sms', '+4520999999', 'active', 0, CURRENT_TIMESTAMP"
+                " FROM participants"
+            )
+        )
+    with pytest.raises(Exception, match="cannot encrypt existing rows in addresses"):
+        await upgrade(empty_database)
+    assert await current_revision(empty_database) == "0001"

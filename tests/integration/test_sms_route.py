@@ -13,10 +13,10 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.clock import FakeClock
-from bot.config import load_settings
 from bot.db import Database
 from bot.models import Direction, InboundEvent, Message
 from handlers.sms import EMPTY_TWIML, SMS_PATH
+from tests.conftest import settings_for
 from tests.factories import CITIZEN_PHONE, add_participant
 
 PUBLIC_URL = "https://brobygger.example.org"
@@ -34,9 +34,8 @@ def sms_form(body: str, sid: str = "SM" + "1" * 32, sender: str = CITIZEN_PHONE)
 
 @pytest.fixture
 async def client(database: Database, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
-    settings = load_settings(
-        {},
-        database_url=database.url,
+    settings = settings_for(
+        database.url,
         public_url=PUBLIC_URL,
         twilio_account_sid="AC" + "0" * 32,
         twilio_auth_token=AUTH_TOKEN,

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from bot.app import create_app
 from bot.channels.base import Receipt
 from bot.channels.routing import Route
-from bot.config import load_settings
 from bot.db import Database
 from bot.models import ChannelKind, Message, MessageKind, MessageStatus
 from bot.services.delivery_status import record_provider_status
@@ -22,6 +21,7 @@ from schedules.claims import claim_due
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.outcomes import Backoff, DispatchReport, Outcome, record_outcomes
 from schedules.recipients import Ready
+from tests.conftest import settings_for
 from tests.fakes import FakeTwilio
 from tests.integration.delivery_people import citizen, due_message, plan_one
 
@@ -36,17 +36,15 @@ def twilio() -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 async def app(database: Database, twilio: FakeTwilio, clock) -> AsyncIterator[FastAPI]:
-    settings = load_settings(
-        {
-            "BROBYGGER_DATABASE_URL": database.url,
-            "BROBYGGER_PUBLIC_URL": PUBLIC_URL,
-            "BROBYGGER_TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "BROBYGGER_TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "BROBYGGER_TWILIO_FROM": "+4570000000",
-            "BROBYGGER_TWILIO_API_URL": twilio.url,
-            "BROBYGGER_SECRET_KEY": "test",
-            "BROBYGGER_DISPATCH_INTERVAL_SECONDS": "3600",
-        }
+    settings = settings_for(
+        database.url,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=twilio.account_sid,
+        twilio_auth_token=twilio.auth_token,
+        twilio_from="+4570000000",
+        twilio_api_url=twilio.url,
+        secret_key="test",
+        dispatch_interval_seconds="3600",
     )
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db import Database, check_reachable, describe
 from bot.schema import ensure_current
 from bot.web import health
+from bot.web.dashboard import mount_dashboard
 from schedules.scheduler import Ticks
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,13 @@ def create_app(
             await database.dispose()
             logger.info("stopped cleanly")
 
-    app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Brobygger",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.include_router(health.router)
+    mount_dashboard(app, settings.tz)
     return app

@@ -1,0 +1,233 @@
+"""Participants as staff see them: validated input, create, edit, close, and the filtered list.
+
+Input is one pydantic model for the dashboard's form and the JSON API alike, so both give the
+same field-named errors. What needs the database (does the mentor exist and is it a mentor?) is
+checked by :func:`check_references`, which raises :class:`InputProblem` with the field's name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import BrobyggerError
+from bot.models import (
+    Address,
+    ChannelKind,
+    Outcome,
+    Participant,
+    ParticipantStatus,
+    Role,
+    Site,
+    SiteKind,
+    Staff,
+)
+
+DEFAULT_REGION = "DK"
+POSITIVE_OUTCOMES = frozenset({Outcome.JOB, Outcome.EDUCATION, Outcome.OTHER_POSITIVE})
+
+
+class InputProblem(BrobyggerError):
+    """A value a person typed is not acceptable; ``field`` names the input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def normalise_phone(value: str) -> str:
+    """An E.164 mobile number; Danish numbers may be typed without +45."""
+    try:
+        number = phonenumbers.parse(value, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+class ParticipantIn(BaseModel):
+    """A participant as staff enter or change them."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    language: str = Field(default="da", pattern="^(da|en)$")
+    channel: ChannelKind = ChannelKind.SMS
+    phone: str | None = Field(default=None, max_length=32)
+    prison_id: int | None = Field(default=None, ge=1)
+    jobcentre_id: int | None = Field(default=None, ge=1)
+    mentor_id: int | None = Field(default=None, ge=1)
+    consultant_id: int | None = Field(default=None, ge=1)
+    release_date: date | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
+
+    @field_validator("release_date")
+    @classmethod
+    def _release_date(cls, value: date | None) -> date | None:
+        if value is not None and not date(2000, 1, 1) <= value <= date(2100, 1, 1):
+            raise ValueError("the release date is out of range")
+        return value
+
+
+async def check_references(session: AsyncSession, data: ParticipantIn, *, today: date) -> None:
+    """Check what the model alone cannot: sites, mentor, consultant, a number for SMS."""
+    if data.release_date is not None and abs((data.release_date - today).days) > 365 * 10:
+        raise InputProblem("release_date", "the release date is more than ten years away")
+    if data.channel is ChannelKind.SMS and not data.phone:
+        raise InputProblem("phone", "a phone number is needed for SMS")
+    if data.channel is ChannelKind.TELEGRAM:
+        raise InputProblem("channel", "Telegram is joined by the citizen's link; choose SMS")
+    for field, kind in (("prison_id", SiteKind.PRISON), ("jobcentre_id", SiteKind.JOBCENTRE)):
+        site_id = getattr(data, field)
+        if site_id is not None:
+            site = await session.get(Site, site_id)
+            if site is None or site.kind is not kind:
+                raise InputProblem(field, f"no {kind} with this id")
+    for field, roles in (
+        ("mentor_id", {Role.MENTOR}),
+        ("consultant_id", {Role.CONSULTANT, Role.ADMIN}),
+    ):
+        staff_id = getattr(data, field)
+        if staff_id is not None:
+            staff = await session.get(Staff, staff_id)
+            if staff is None or not staff.active or staff.role not in roles:
+                raise InputProblem(field, "no active staff member with this role")
+    if data.phone:
+        taken = await session.scalar(
+            select(Address.participant_id).where(
+                Address.channel == ChannelKind.SMS, Address.address == data.phone
+            )
+        )
+        if taken is not None:
+            raise InputProblem("phone", "this number belongs to another participant")
+
+
+async def create_participant(
+    session: AsyncSession, data: ParticipantIn, *, created_by: int, today: date
+) -> Participant:
+    """Register a participant with their address (SMS number, or a simulated phone)."""
+    await check_references(session, data, today=today)
+    participant = Participant(
+        name=data.name,
+        language=data.language,
+        prison_id=data.prison_id,
+        jobcentre_id=data.jobcentre_id,
+        mentor_id=data.mentor_id,
+        consultant_id=data.consultant_id or created_by,
+        release_date=data.release_date,
+    )
+    session.add(participant)
+    await session.flush()
+    address = data.phone if data.channel is ChannelKind.SMS else f"sim-{secrets.token_hex(4)}"
+    session.add(Address(participant_id=participant.id, channel=data.channel, address=address))
+    await session.flush()
+    await session.refresh(participant, ["addresses"])
+    return participant
+
+
+async def update_participant(
+    session: AsyncSession, participant: Participant, data: ParticipantIn, *, today: date
+) -> None:
+    """Change a participant's details; a new SMS number replaces the old one."""
+    current_sms = next((a for a in participant.addresses if a.channel is ChannelKind.SMS), None)
+    unchanged_phone = current_sms is not None and current_sms.address == data.phone
+    check = data.model_copy(update={"phone": None}) if unchanged_phone else data
+    if unchanged_phone or data.channel is not ChannelKind.SMS:
+        check = check.model_copy(update={"channel": ChannelKind.SIMULATOR})
+    await check_references(session, check, today=today)
+    for field in ("name", "language", "prison_id", "jobcentre_id", "mentor_id", "release_date"):
+        setattr(participant, field, getattr(data, field))
+    if data.consultant_id is not None:
+        participant.consultant_id = data.consultant_id
+    if data.channel is ChannelKind.SMS and data.phone and not unchanged_phone:
+        if current_sms is not None:
+            current_sms.address = data.phone
+        else:
+            session.add(
+                Address(participant_id=participant.id, channel=ChannelKind.SMS, address=data.phone)
+            )
+    await session.flush()
+
+
+async def close_participant(
+    session: AsyncSession, participant: Participant, *, outcome: Outcome, note: str | None,
+    now: datetime,
+) -> None:
+    """Record how the participant left the programme; the statistics count it from here."""
+    participant.status = ParticipantStatus.CLOSED
+    participant.outcome = outcome
+    participant.outcome_note = (note or "").strip()[:2000] or None
+    participant.closed_at = now
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    """The list's search and filters; every field optional."""
+
+    search: str | None = None
+    site_id: int | None = None
+    mentor_id: int | None = None
+    status: ParticipantStatus | None = None
+    released_from: date | None = None
+    released_to: date | None = None
+
+    def apply(self, query: Select[tuple[Participant]]) -> Select[tuple[Participant]]:
+        conditions: list[ColumnElement[bool]] = [Participant.erased_at.is_(None)]
+        if self.search:
+            pattern = "%" + self.search.strip().lower().replace("%", "").replace("_", "") + "%"
+            phone_owner = select(Address.participant_id).where(Address.address.like(pattern))
+            conditions.append(
+                or_(func.lower(Participant.name).like(pattern), Participant.id.in_(phone_owner))
+            )
+        if self.site_id is not None:
+            conditions.append(
+                or_(Participant.prison_id == self.site_id, Participant.jobcentre_id == self.site_id)
+            )
+        if self.mentor_id is not None:
+            conditions.append(Participant.mentor_id == self.mentor_id)
+        if self.status is not None:
+            conditions.append(Participant.status == self.status)
+        if self.released_from is not None:
+            conditions.append(Participant.release_date >= self.released_from)
+        if self.released_to is not None:
+            conditions.append(Participant.release_date <= self.released_to)
+        return query.where(*conditions)
+
+
+async def list_participants(
+    session: AsyncSession, scope: ColumnElement[bool], filters: ParticipantFilter, limit: int = 500
+) -> list[Participant]:
+    """Participants within ``scope`` matching ``filters``, nearest release date first."""
+    query = filters.apply(select(Participant).where(scope))
+    query = query.order_by(Participant.release_date.is_(None), Participant.release_date, Participant.id)
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def choices(session: AsyncSession) -> tuple[list[Site], list[Staff], list[Staff]]:
+    """Sites, active mentors and active consultants, for forms and filters."""
+    sites = list(await session.scalars(select(Site).order_by(Site.kind, Site.name)))
+    staff = list(
+        await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))
+    )
+    mentors = [s for s in staff if s.role is Role.MENTOR]
+    consultants = [s for s in staff if s.role in (Role.CONSULTANT, Role.ADMIN)]
+    return sites, mentors, consultants
+
+
+def days_until(release_date: date | None, today: date) -> int | None:
+    return None if release_date is None else (release_date - today).days
+
+

@@ -41,7 +41,9 @@ async def create_token(
 async def staff_for_token(session: AsyncSession, token: str, *, now: datetime) -> Staff | None:
     """The active staff member owning this unrevoked token (and note its use), or None."""
     row = await session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
+        )
     )
     if row is None:
         return None

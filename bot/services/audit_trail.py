@@ -23,7 +23,11 @@ async def record(
     """Append one audit row: who did ``action`` (viewed, exported, created, changed) to whom."""
     session.add(
         AuditEvent(
-            at=now, staff_id=staff_id, action=action, participant_id=participant_id,
-            purpose=purpose[:200], detail=detail,
+            at=now,
+            staff_id=staff_id,
+            action=action,
+            participant_id=participant_id,
+            purpose=purpose[:200],
+            detail=detail,
         )
     )

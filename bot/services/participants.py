@@ -30,6 +30,7 @@ from bot.models import (
 )
 
 DEFAULT_REGION = "DK"
+MAX_ID = 2**31 - 1
 POSITIVE_OUTCOMES = frozenset({Outcome.JOB, Outcome.EDUCATION, Outcome.OTHER_POSITIVE})
 
 
@@ -40,6 +41,13 @@ class InputProblem(BrobyggerError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def printable(value: str) -> str:
+    """Refuse control characters (a NUL byte cannot even be stored in PostgreSQL)."""
+    if any(ord(char) < 32 and char not in "\t\n\r" for char in value):
+        raise ValueError("contains control characters")
+    return value
 
 
 def normalise_phone(value: str) -> str:
@@ -62,11 +70,16 @@ class ParticipantIn(BaseModel):
     language: str = Field(default="da", pattern="^(da|en)$")
     channel: ChannelKind = ChannelKind.SMS
     phone: str | None = Field(default=None, max_length=32)
-    prison_id: int | None = Field(default=None, ge=1)
-    jobcentre_id: int | None = Field(default=None, ge=1)
-    mentor_id: int | None = Field(default=None, ge=1)
-    consultant_id: int | None = Field(default=None, ge=1)
+    prison_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    jobcentre_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    mentor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    consultant_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     release_date: date | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return printable(value)
 
     @field_validator("phone")
     @classmethod
@@ -162,13 +175,18 @@ async def update_participant(
 
 
 async def close_participant(
-    session: AsyncSession, participant: Participant, *, outcome: Outcome, note: str | None,
+    session: AsyncSession,
+    participant: Participant,
+    *,
+    outcome: Outcome,
+    note: str | None,
     now: datetime,
 ) -> None:
     """Record how the participant left the programme; the statistics count it from here."""
     participant.status = ParticipantStatus.CLOSED
     participant.outcome = outcome
-    participant.outcome_note = (note or "").strip()[:2000] or None
+    note = "".join(c for c in note or "" if ord(c) >= 32 or c in "\n\t").strip()
+    participant.outcome_note = note[:2000] or None
     participant.closed_at = now
     await session.flush()
 
@@ -184,10 +202,11 @@ class ParticipantFilter:
     released_from: date | None = None
     released_to: date | None = None
 
-    def apply(self, query: Select[tuple[Participant]]) -> Select[tuple[Participant]]:
+    def apply(self, query: Select[Participant]) -> Select[Participant]:
         conditions: list[ColumnElement[bool]] = [Participant.erased_at.is_(None)]
-        if self.search:
-            pattern = "%" + self.search.strip().lower().replace("%", "").replace("_", "") + "%"
+        search = "".join(c for c in self.search or "" if ord(c) >= 32).strip().lower()
+        if search:
+            pattern = "%" + search.replace("%", "").replace("_", "") + "%"
             phone_owner = select(Address.participant_id).where(Address.address.like(pattern))
             conditions.append(
                 or_(func.lower(Participant.name).like(pattern), Participant.id.in_(phone_owner))
@@ -212,7 +231,9 @@ async def list_participants(
 ) -> list[Participant]:
     """Participants within ``scope`` matching ``filters``, nearest release date first."""
     query = filters.apply(select(Participant).where(scope))
-    query = query.order_by(Participant.release_date.is_(None), Participant.release_date, Participant.id)
+    query = query.order_by(
+        Participant.release_date.is_(None), Participant.release_date, Participant.id
+    )
     return list(await session.scalars(query.limit(limit)))
 
 
@@ -229,5 +250,3 @@ async def choices(session: AsyncSession) -> tuple[list[Site], list[Staff], list[
 
 def days_until(release_date: date | None, today: date) -> int | None:
     return None if release_date is None else (release_date - today).days
-
-

@@ -54,22 +54,34 @@ class TimelineEntry:
         if self.message is not None:
             m = self.message
             data |= {
-                "message_id": m.id, "kind": m.kind, "channel": m.channel and str(m.channel),
-                "status": str(m.status), "body": m.body, "intent": m.intent,
-                "intent_value": m.intent_value, "author": self.staff_name,
-                "due_at": m.due_at.isoformat() if m.due_at else None, "error": m.error,
+                "message_id": m.id,
+                "kind": m.kind,
+                "channel": m.channel and str(m.channel),
+                "status": str(m.status),
+                "body": m.body,
+                "intent": m.intent,
+                "intent_value": m.intent_value,
+                "author": self.staff_name,
+                "due_at": m.due_at.isoformat() if m.due_at else None,
+                "error": m.error,
             }
         if self.appointment is not None:
             a = self.appointment
             data |= {
-                "appointment_id": a.id, "kind": str(a.kind), "starts_at": a.starts_at.isoformat(),
-                "place": a.place, "status": str(a.status),
-                "confirmation": str(a.confirmation), "attendance": str(a.attendance),
+                "appointment_id": a.id,
+                "kind": str(a.kind),
+                "starts_at": a.starts_at.isoformat(),
+                "place": a.place,
+                "status": str(a.status),
+                "confirmation": str(a.confirmation),
+                "attendance": str(a.attendance),
             }
         if self.alert is not None:
             al = self.alert
             data |= {
-                "alert_id": al.id, "reason": str(al.reason), "detail": al.detail,
+                "alert_id": al.id,
+                "reason": str(al.reason),
+                "detail": al.detail,
                 "acknowledged_at": al.acknowledged_at.isoformat() if al.acknowledged_at else None,
                 "acknowledged_by": self.staff_name,
                 "resolved_at": al.resolved_at.isoformat() if al.resolved_at else None,
@@ -77,7 +89,8 @@ class TimelineEntry:
         if self.consent is not None:
             c = self.consent
             data |= {
-                "purpose": str(c.purpose), "method": str(c.method),
+                "purpose": str(c.purpose),
+                "method": str(c.method),
                 "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
             }
         return data
@@ -92,25 +105,37 @@ def _message_time(message: Message) -> datetime:
 async def timeline(session: AsyncSession, participant: Participant) -> list[TimelineEntry]:
     """Everything that happened with ``participant``, newest first."""
     pid = participant.id
-    names: dict[int, str] = {row[0]: row[1] for row in await session.execute(select(Staff.id, Staff.name))}
+    names: dict[int, str] = {
+        row[0]: row[1] for row in await session.execute(select(Staff.id, Staff.name))
+    }
     entries: list[TimelineEntry] = [TimelineEntry(participant.enrolled_at, EntryType.ENROLLED)]
     for message in await session.scalars(select(Message).where(Message.participant_id == pid)):
-        entry_type = EntryType.MESSAGE_IN if message.direction is Direction.IN else EntryType.MESSAGE_OUT
+        entry_type = (
+            EntryType.MESSAGE_IN if message.direction is Direction.IN else EntryType.MESSAGE_OUT
+        )
         entries.append(
             TimelineEntry(
-                _message_time(message), entry_type, message=message,
+                _message_time(message),
+                entry_type,
+                message=message,
                 staff_name=names.get(message.author_id) if message.author_id else None,
             )
         )
     for appointment in await session.scalars(
         select(Appointment).where(Appointment.participant_id == pid)
     ):
-        entries.append(TimelineEntry(appointment.starts_at, EntryType.MEETING, appointment=appointment))
+        entries.append(
+            TimelineEntry(appointment.starts_at, EntryType.MEETING, appointment=appointment)
+        )
     for alert in await session.scalars(select(Alert).where(Alert.participant_id == pid)):
         entries.append(
             TimelineEntry(
-                alert.created_at, EntryType.ALERT, alert=alert,
-                staff_name=names.get(alert.acknowledged_by_id) if alert.acknowledged_by_id else None,
+                alert.created_at,
+                EntryType.ALERT,
+                alert=alert,
+                staff_name=names.get(alert.acknowledged_by_id)
+                if alert.acknowledged_by_id
+                else None,
             )
         )
     for consent in await session.scalars(select(Consent).where(Consent.participant_id == pid)):
@@ -126,7 +151,8 @@ async def timeline(session: AsyncSession, participant: Participant) -> list[Time
 def planned_messages(entries: list[TimelineEntry]) -> list[Message]:
     """Messages still waiting to go (cancellable from the timeline), soonest first."""
     planned = [
-        e.message for e in entries
+        e.message
+        for e in entries
         if e.message is not None and e.message.status is MessageStatus.PLANNED
     ]
     return sorted(planned, key=lambda m: m.send_after or m.created_at)

@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
-from typing import TYPE_CHECKING
-
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.datastructures import FormData
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from bot.models import Alert, Participant, Role, Staff
 from bot.services.api_tokens import staff_for_token
+from bot.services.participants import MAX_ID as ROW_ID_MAX
 from bot.web.sessions import CSRF_FIELD, SessionData, csrf_matches
 
 if TYPE_CHECKING:
     from bot.app import Runtime
+
+
+# A row id in a URL: a positive 32-bit integer (larger ones cannot exist, and would overflow).
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 class Action(enum.StrEnum):
@@ -103,7 +107,9 @@ def participant_scope(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
-async def participant_for(session: AsyncSession, viewer: Viewer, participant_id: int) -> Participant:
+async def participant_for(
+    session: AsyncSession, viewer: Viewer, participant_id: int
+) -> Participant:
     """The participant if ``viewer`` may see them; otherwise 404 (as if they did not exist)."""
     participant = await session.scalar(
         select(Participant).where(Participant.id == participant_id, participant_scope(viewer))
@@ -172,12 +178,14 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `brobygger toke
 
 
 async def api_viewer(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Viewer:
     """FastAPI dependency for the JSON API: the staff member behind a valid bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
-            status_code=401, detail="a bearer token is required",
+            status_code=401,
+            detail="a bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
     runtime = runtime_of(request)
@@ -185,7 +193,8 @@ async def api_viewer(
         staff = await staff_for_token(db, credentials.credentials, now=runtime.clock.now())
         if staff is None:
             raise HTTPException(
-                status_code=401, detail="unknown, revoked or disabled token",
+                status_code=401,
+                detail="unknown, revoked or disabled token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Viewer.of(staff)
@@ -197,3 +206,7 @@ async def checked_form(request: Request) -> FormData:
     if not csrf_matches(session_of(request), form.get(CSRF_FIELD)):
         raise HTTPException(status_code=403, detail="the form has expired; reload the page")
     return form
+
+
+PageViewer = Annotated[Viewer, Depends(page_viewer)]
+ApiViewer = Annotated[Viewer, Depends(api_viewer)]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from zoneinfo import ZoneInfo
 
-from bot.web import pages_overview, pages_participants, pages_signin
+from bot.web import api, pages_overview, pages_participants, pages_signin
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
 from bot.web.middleware import WebMiddleware
@@ -28,7 +29,11 @@ async def _http_error(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api") or not hasattr(request.state, "session"):
         return await http_exception_handler(request, error)
     return pages_of(request).render(
-        request, "error.html", viewer=None, status=error.status_code, detail=str(error.detail),
+        request,
+        "error.html",
+        viewer=None,
+        status=error.status_code,
+        detail=str(error.detail),
         status_code=error.status_code,
     )
 
@@ -40,5 +45,6 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(api.router)
     for router in (pages_signin.router, pages_overview.router, pages_participants.router):
         app.include_router(router)

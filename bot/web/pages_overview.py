@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bot.services.alerts import acknowledge_alert
 from bot.services.overview import overview
 from bot.web.access import (
     Action,
-    Viewer,
+    PageViewer,
+    RowId,
     alert_for,
     checked_form,
-    page_viewer,
     participant_scope,
     runtime_of,
 )
@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-async def overview_page(request: Request, viewer: Viewer = Depends(page_viewer)) -> Response:
+async def overview_page(request: Request, viewer: PageViewer) -> Response:
     runtime = runtime_of(request)
     async with runtime.database.read() as db:
         data = await overview(db, participant_scope(viewer), runtime.clock.now())
@@ -31,9 +31,7 @@ async def overview_page(request: Request, viewer: Viewer = Depends(page_viewer))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-async def acknowledge(
-    request: Request, alert_id: int, viewer: Viewer = Depends(page_viewer)
-) -> Response:
+async def acknowledge(request: Request, alert_id: RowId, viewer: PageViewer) -> Response:
     form = await checked_form(request)
     viewer.require(Action.ACKNOWLEDGE_ALERT)
     runtime = runtime_of(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -27,9 +27,10 @@ from bot.services.participants import (
 from bot.services.timeline import planned_messages, timeline
 from bot.web.access import (
     Action,
+    PageViewer,
+    RowId,
     Viewer,
     checked_form,
-    page_viewer,
     participant_for,
     participant_scope,
     runtime_of,
@@ -72,7 +73,7 @@ def _parse(form: FormData) -> tuple[dict[str, Any], ParticipantIn | None, dict[s
 @router.get("/participants")
 async def participant_list(
     request: Request,
-    viewer: Viewer = Depends(page_viewer),
+    viewer: PageViewer,
     q: str | None = None,
     site: str | None = None,
     mentor: str | None = None,
@@ -93,34 +94,52 @@ async def participant_list(
         participants = await list_participants(db, participant_scope(viewer), filters)
         sites, mentors, _ = await choices(db)
     return pages_of(request).render(
-        request, "participants.html", viewer=viewer, participants=participants, filters=filters,
-        sites={s.id: s for s in sites}, mentors={m.id: m for m in mentors},
+        request,
+        "participants.html",
+        viewer=viewer,
+        participants=participants,
+        filters=filters,
+        sites={s.id: s for s in sites},
+        mentors={m.id: m for m in mentors},
         today=runtime.clock.now().astimezone(runtime.settings.tz).date(),
     )
 
 
 async def _form_page(
-    request: Request, viewer: Viewer, *, values: dict[str, Any], errors: dict[str, str],
-    participant: Participant | None, status_code: int = 200,
+    request: Request,
+    viewer: Viewer,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    participant: Participant | None,
+    status_code: int = 200,
 ) -> Response:
     async with runtime_of(request).database.read() as db:
         sites, mentors, consultants = await choices(db)
     return pages_of(request).render(
-        request, "participant_form.html", viewer=viewer, values=values, errors=errors,
-        participant=participant, sites=sites, mentors=mentors, consultants=consultants,
-        channels=[ChannelKind.SMS, ChannelKind.SIMULATOR], status_code=status_code,
+        request,
+        "participant_form.html",
+        viewer=viewer,
+        values=values,
+        errors=errors,
+        participant=participant,
+        sites=sites,
+        mentors=mentors,
+        consultants=consultants,
+        channels=[ChannelKind.SMS, ChannelKind.SIMULATOR],
+        status_code=status_code,
     )
 
 
 @router.get("/participants/new")
-async def new_participant_form(request: Request, viewer: Viewer = Depends(page_viewer)) -> Response:
+async def new_participant_form(request: Request, viewer: PageViewer) -> Response:
     viewer.require(Action.EDIT_PARTICIPANT)
     values = {field: "" for field in _FIELDS} | {"language": "da", "channel": "sms"}
     return await _form_page(request, viewer, values=values, errors={}, participant=None)
 
 
 @router.post("/participants/new")
-async def new_participant(request: Request, viewer: Viewer = Depends(page_viewer)) -> Response:
+async def new_participant(request: Request, viewer: PageViewer) -> Response:
     form = await checked_form(request)
     viewer.require(Action.EDIT_PARTICIPANT)
     raw, data, errors = _parse(form)
@@ -132,22 +151,33 @@ async def new_participant(request: Request, viewer: Viewer = Depends(page_viewer
                 participant = await create_participant(
                     db, data, created_by=viewer.id, today=now.astimezone(runtime.settings.tz).date()
                 )
-                await record(db, staff_id=viewer.id, action="created",
-                             participant_id=participant.id, purpose="dashboard", now=now)
+                await record(
+                    db,
+                    staff_id=viewer.id,
+                    action="created",
+                    participant_id=participant.id,
+                    purpose="dashboard",
+                    now=now,
+                )
             return RedirectResponse(f"/participants/{participant.id}", status_code=303)
         except InputProblem as problem:
             errors = {problem.field: problem.message}
-    return await _form_page(request, viewer, values=raw, errors=errors, participant=None,
-                            status_code=422)
+    return await _form_page(
+        request, viewer, values=raw, errors=errors, participant=None, status_code=422
+    )
 
 
 def _values_of(participant: Participant) -> dict[str, Any]:
     sms = next((a for a in participant.addresses if a.channel is ChannelKind.SMS), None)
     channel = participant.addresses[0].channel if participant.addresses else ChannelKind.SMS
     return {
-        "name": participant.name, "language": participant.language, "channel": str(channel),
-        "phone": sms.address if sms else "", "prison_id": participant.prison_id or "",
-        "jobcentre_id": participant.jobcentre_id or "", "mentor_id": participant.mentor_id or "",
+        "name": participant.name,
+        "language": participant.language,
+        "channel": str(channel),
+        "phone": sms.address if sms else "",
+        "prison_id": participant.prison_id or "",
+        "jobcentre_id": participant.jobcentre_id or "",
+        "mentor_id": participant.mentor_id or "",
         "consultant_id": participant.consultant_id or "",
         "release_date": participant.release_date.isoformat() if participant.release_date else "",
     }
@@ -155,19 +185,18 @@ def _values_of(participant: Participant) -> dict[str, Any]:
 
 @router.get("/participants/{participant_id}/edit")
 async def edit_participant_form(
-    request: Request, participant_id: int, viewer: Viewer = Depends(page_viewer)
+    request: Request, participant_id: RowId, viewer: PageViewer
 ) -> Response:
     async with runtime_of(request).database.read() as db:
         participant = await participant_for(db, viewer, participant_id)
     viewer.require(Action.EDIT_PARTICIPANT)
-    return await _form_page(request, viewer, values=_values_of(participant), errors={},
-                            participant=participant)
+    return await _form_page(
+        request, viewer, values=_values_of(participant), errors={}, participant=participant
+    )
 
 
 @router.post("/participants/{participant_id}/edit")
-async def edit_participant(
-    request: Request, participant_id: int, viewer: Viewer = Depends(page_viewer)
-) -> Response:
+async def edit_participant(request: Request, participant_id: RowId, viewer: PageViewer) -> Response:
     form = await checked_form(request)
     runtime = runtime_of(request)
     now = runtime.clock.now()
@@ -180,19 +209,24 @@ async def edit_participant(
                 await update_participant(
                     db, participant, data, today=now.astimezone(runtime.settings.tz).date()
                 )
-                await record(db, staff_id=viewer.id, action="changed",
-                             participant_id=participant.id, purpose="dashboard", now=now)
+                await record(
+                    db,
+                    staff_id=viewer.id,
+                    action="changed",
+                    participant_id=participant.id,
+                    purpose="dashboard",
+                    now=now,
+                )
                 return RedirectResponse(f"/participants/{participant.id}", status_code=303)
             except InputProblem as problem:
                 errors = {problem.field: problem.message}
-    return await _form_page(request, viewer, values=raw, errors=errors, participant=participant,
-                            status_code=422)
+    return await _form_page(
+        request, viewer, values=raw, errors=errors, participant=participant, status_code=422
+    )
 
 
 @router.get("/participants/{participant_id}")
-async def timeline_page(
-    request: Request, participant_id: int, viewer: Viewer = Depends(page_viewer)
-) -> Response:
+async def timeline_page(request: Request, participant_id: RowId, viewer: PageViewer) -> Response:
     runtime = runtime_of(request)
     now = runtime.clock.now()
     async with runtime.database.session() as db:
@@ -200,18 +234,32 @@ async def timeline_page(
         entries = await timeline(db, participant)
         sites = {s.id: s for s in await db.scalars(select(Site))}
         staff = {s.id: s for s in await db.scalars(select(Staff))}
-        await record(db, staff_id=viewer.id, action="viewed", participant_id=participant.id,
-                     purpose="timeline", now=now)
+        await record(
+            db,
+            staff_id=viewer.id,
+            action="viewed",
+            participant_id=participant.id,
+            purpose="timeline",
+            now=now,
+        )
     simulated = [a for a in participant.addresses if a.channel is ChannelKind.SIMULATOR]
     return pages_of(request).render(
-        request, "timeline.html", viewer=viewer, participant=participant, entries=entries,
-        planned=planned_messages(entries), sites=sites, staff=staff, outcomes=list(Outcome),
-        simulated=bool(simulated), Action=Action,
+        request,
+        "timeline.html",
+        viewer=viewer,
+        participant=participant,
+        entries=entries,
+        planned=planned_messages(entries),
+        sites=sites,
+        staff=staff,
+        outcomes=list(Outcome),
+        simulated=bool(simulated),
+        Action=Action,
     )
 
 
 @router.post("/participants/{participant_id}/close")
-async def close(request: Request, participant_id: int, viewer: Viewer = Depends(page_viewer)) -> Response:
+async def close(request: Request, participant_id: RowId, viewer: PageViewer) -> Response:
     form = await checked_form(request)
     runtime = runtime_of(request)
     now = runtime.clock.now()
@@ -221,16 +269,27 @@ async def close(request: Request, participant_id: int, viewer: Viewer = Depends(
         viewer.require(Action.EDIT_PARTICIPANT)
         if outcome not in set(Outcome):
             raise HTTPException(status_code=422, detail="choose an outcome")
-        await close_participant(db, participant, outcome=Outcome(str(outcome)),
-                                note=str(form.get("note", "")), now=now)
-        await record(db, staff_id=viewer.id, action="changed", participant_id=participant.id,
-                     purpose="closed", now=now, detail={"outcome": str(outcome)})
+        await close_participant(
+            db, participant, outcome=Outcome(str(outcome)), note=str(form.get("note", "")), now=now
+        )
+        await record(
+            db,
+            staff_id=viewer.id,
+            action="changed",
+            participant_id=participant.id,
+            purpose="closed",
+            now=now,
+            detail={"outcome": str(outcome)},
+        )
     return RedirectResponse(f"/participants/{participant_id}", status_code=303)
 
 
 @router.post("/participants/{participant_id}/planned/{message_id}/cancel")
 async def cancel_planned(
-    request: Request, participant_id: int, message_id: int, viewer: Viewer = Depends(page_viewer)
+    request: Request,
+    participant_id: RowId,
+    message_id: RowId,
+    viewer: PageViewer,
 ) -> Response:
     await checked_form(request)
     runtime = runtime_of(request)
@@ -238,7 +297,9 @@ async def cancel_planned(
         await participant_for(db, viewer, participant_id)
         viewer.require(Action.MANAGE_MEETINGS)
         cancelled = await outbox.cancel(
-            db, Message.id == message_id, Message.participant_id == participant_id,
+            db,
+            Message.id == message_id,
+            Message.participant_id == participant_id,
             now=runtime.clock.now(),
         )
         if not cancelled:

@@ -64,7 +64,12 @@ async def login(request: Request) -> Response:
         error = "Wrong e-mail or password."
         status = 401
     return pages_of(request).render(
-        request, "login.html", viewer=None, next=target, error=error, email=email,
+        request,
+        "login.html",
+        viewer=None,
+        next=target,
+        error=error,
+        email=email,
         status_code=status,
     )
 

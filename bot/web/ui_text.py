@@ -22,5 +22,4 @@ def translator(language: str) -> Callable[[str], str]:
     return lambda text: DANISH.get(text, text)
 
 
-DANISH: dict[str, str] = {
-}
+DANISH: dict[str, str] = {}

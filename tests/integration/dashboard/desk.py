@@ -63,7 +63,9 @@ class Desk:
         transport = httpx.ASGITransport(app=self.app)
         return httpx.AsyncClient(transport=transport, base_url="http://test")
 
-    async def sign_in(self, client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    async def sign_in(
+        self, client: httpx.AsyncClient, email: str, password: str = PASSWORD
+    ) -> httpx.Response:
         form = await client.get("/login")
         return await client.post(
             "/login",
@@ -80,14 +82,18 @@ class Desk:
     async def csrf(self, client: httpx.AsyncClient, path: str = "/") -> str:
         return csrf_of((await client.get(path)).text)
 
-    async def post_form(self, client: httpx.AsyncClient, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
+    async def post_form(
+        self, client: httpx.AsyncClient, path: str, data: dict[str, Any] | None = None
+    ) -> httpx.Response:
         return await client.post(path, data={**(data or {}), "csrf_token": await self.csrf(client)})
 
     # --- factories ---------------------------------------------------------------------------
 
     async def site(self, kind: SiteKind, name: str) -> Site:
         async with self.database.session() as db:
-            site = Site(kind=kind, name=name, municipality=name if kind is SiteKind.JOBCENTRE else None)
+            site = Site(
+                kind=kind, name=name, municipality=name if kind is SiteKind.JOBCENTRE else None
+            )
             db.add(site)
             await db.flush()
             return site
@@ -95,7 +101,10 @@ class Desk:
     async def staff(self, role: Role, name: str, sites: list[Site] | None = None) -> Staff:
         async with self.database.session() as db:
             staff = await add_staff(
-                db, email=f"{name.split()[0].lower()}@brobygger.test", name=name, role=role,
+                db,
+                email=f"{name.split()[0].lower()}@brobygger.test",
+                name=name,
+                role=role,
                 password=PASSWORD,
             )
             for site in sites or []:
@@ -108,40 +117,67 @@ class Desk:
             return token
 
     async def participant(
-        self, name: str, *, prison: Site | None = None, jobcentre: Site | None = None,
-        mentor: Staff | None = None, consultant: Staff | None = None,
-        release_date: date | None = None, channel: ChannelKind = ChannelKind.SMS,
+        self,
+        name: str,
+        *,
+        prison: Site | None = None,
+        jobcentre: Site | None = None,
+        mentor: Staff | None = None,
+        consultant: Staff | None = None,
+        release_date: date | None = None,
+        channel: ChannelKind = ChannelKind.SMS,
         enrolled_at: datetime | None = None,
     ) -> Participant:
         async with self.database.session() as db:
             participant = Participant(
-                name=name, prison_id=prison.id if prison else None,
+                name=name,
+                prison_id=prison.id if prison else None,
                 jobcentre_id=jobcentre.id if jobcentre else None,
                 mentor_id=mentor.id if mentor else None,
                 consultant_id=consultant.id if consultant else None,
-                release_date=release_date, enrolled_at=enrolled_at or self.clock.now(),
+                release_date=release_date,
+                enrolled_at=enrolled_at or self.clock.now(),
             )
             db.add(participant)
             await db.flush()
-            address = f"+4520{next(_numbers) % 1_000_000:06d}" if channel is ChannelKind.SMS else f"sim-{participant.id}"
+            address = (
+                f"+4520{next(_numbers) % 1_000_000:06d}"
+                if channel is ChannelKind.SMS
+                else f"sim-{participant.id}"
+            )
             db.add(Address(participant_id=participant.id, channel=channel, address=address))
             return participant
 
-    async def inbound(self, participant: Participant, body: str, *, intent: str | None = None, at: datetime | None = None) -> Message:
+    async def inbound(
+        self,
+        participant: Participant,
+        body: str,
+        *,
+        intent: str | None = None,
+        at: datetime | None = None,
+    ) -> Message:
         async with self.database.session() as db:
             message = Message(
-                direction=Direction.IN, participant_id=participant.id, channel=ChannelKind.SMS,
-                kind=MessageKind.INBOUND, body=body, status=MessageStatus.RECEIVED,
-                received_at=at or self.clock.now(), intent=intent,
+                direction=Direction.IN,
+                participant_id=participant.id,
+                channel=ChannelKind.SMS,
+                kind=MessageKind.INBOUND,
+                body=body,
+                status=MessageStatus.RECEIVED,
+                received_at=at or self.clock.now(),
+                intent=intent,
             )
             db.add(message)
             await db.flush()
             return message
 
-    async def alert(self, participant: Participant, reason: AlertReason = AlertReason.NO_REPLY) -> Alert:
+    async def alert(
+        self, participant: Participant, reason: AlertReason = AlertReason.NO_REPLY
+    ) -> Alert:
         async with self.database.session() as db:
             alert = Alert(
-                participant_id=participant.id, reason=reason,
+                participant_id=participant.id,
+                reason=reason,
                 dedupe_key=f"test:{participant.id}:{reason}:{next(_numbers)}",
                 created_at=self.clock.now(),
             )
@@ -149,11 +185,15 @@ class Desk:
             await db.flush()
             return alert
 
-    async def meeting(self, participant: Participant, starts_at: datetime, place: str = "Jobcentret, Søndergade 3") -> Appointment:
+    async def meeting(
+        self, participant: Participant, starts_at: datetime, place: str = "Jobcentret, Søndergade 3"
+    ) -> Appointment:
         async with self.database.session() as db:
             meeting = Appointment(
-                participant_id=participant.id, kind=AppointmentKind.JOBCENTRE,
-                starts_at=starts_at, place=place,
+                participant_id=participant.id,
+                kind=AppointmentKind.JOBCENTRE,
+                starts_at=starts_at,
+                place=place,
             )
             db.add(meeting)
             await db.flush()
@@ -161,7 +201,9 @@ class Desk:
 
 
 @asynccontextmanager
-async def running_desk(database: Database, clock: FakeClock, **settings: str) -> AsyncIterator[Desk]:
+async def running_desk(
+    database: Database, clock: FakeClock, **settings: str
+) -> AsyncIterator[Desk]:
     environ = {
         "BROBYGGER_DATABASE_URL": database.url,
         "BROBYGGER_SECRET_KEY": "test-secret-key-for-sessions-only",

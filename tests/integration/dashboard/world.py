@@ -34,7 +34,10 @@ async def build_world(desk: Desk) -> World:
     mentor = await desk.staff(Role.MENTOR, "Mads Mentor")
     other_mentor = await desk.staff(Role.MENTOR, "Morten Andenmentor")
     mentee = await desk.participant(
-        "Ole Olsen", prison=prison, jobcentre=jobcentre, mentor=mentor,
+        "Ole Olsen",
+        prison=prison,
+        jobcentre=jobcentre,
+        mentor=mentor,
         release_date=date(2026, 2, 1),
     )
     alert = await desk.alert(mentee)

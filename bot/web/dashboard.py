@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.web import api, pages_overview, pages_participants, pages_signin
+from bot.web import api, pages_overview, pages_participants, pages_reports, pages_signin
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
 from bot.web.middleware import WebMiddleware
@@ -46,5 +46,10 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)
-    for router in (pages_signin.router, pages_overview.router, pages_participants.router):
+    for router in (
+        pages_signin.router,
+        pages_overview.router,
+        pages_participants.router,
+        pages_reports.router,
+    ):
         app.include_router(router)

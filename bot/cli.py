@@ -56,7 +56,29 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the account without a password (API token or later reset only)",
     )
+
+    token = commands.add_parser("token", help="manage API tokens for the JSON API")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser(
+        "create", help="create a bearer token for a staff member (printed once, stored hashed)"
+    )
+    create.add_argument("--staff", required=True, metavar="EMAIL", help="the staff member's e-mail")
+    create.add_argument("--name", default="api", help="what the token is for (shown to admins)")
     return parser
+
+
+async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import open_database
+    from bot.services.api_tokens import create_token
+
+    database = await open_database(settings)
+    try:
+        async with database.session() as session:
+            row, token = await create_token(session, email=args.staff, name=args.name)
+        print(f"token {row.id} for {args.staff.strip().lower()} (shown once, keep it secret):")
+        print(token)
+    finally:
+        await database.dispose()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -136,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(settings)
         elif args.command == "staff" and args.staff_command == "add":
             asyncio.run(_staff_add(settings, args))
+        elif args.command == "token" and args.token_command == "create":
+            asyncio.run(_token_create(settings, args))
     except ConfigError as error:
         print(f"brobygger: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -10,7 +10,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.web import api, pages_overview, pages_participants, pages_reports, pages_signin
+from bot.web import (
+    api,
+    pages_inbox,
+    pages_overview,
+    pages_participants,
+    pages_reports,
+    pages_signin,
+)
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
 from bot.web.middleware import WebMiddleware
@@ -51,5 +58,6 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
         pages_overview.router,
         pages_participants.router,
         pages_reports.router,
+        pages_inbox.router,
     ):
         app.include_router(router)

@@ -245,4 +245,13 @@ DANISH: dict[str, str] = {
     "Alerts": "Alarmer",
     "acknowledged": "kvitteret",
     "No alerts in the period.": "Ingen alarmer i perioden.",
+    # Inbox
+    "Their own words; plain answers are on the timeline.": (
+        "Deres egne ord; korte svar (ja, nej, en score) står på tidslinjen."
+    ),
+    "Mark all read": "Markér alle som læst",
+    "Received": "Modtaget",
+    "new": "ny",
+    "Mark read": "Markér som læst",
+    "Nothing yet.": "Intet endnu.",
 }

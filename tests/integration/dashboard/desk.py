@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert
 
 from bot.app import create_app
-from bot.clock import FakeClock
+from bot.clock import Clock, FakeClock
 from bot.config import load_settings
 from bot.db import Database
 from bot.models import (
@@ -54,7 +54,7 @@ def csrf_of(html: str) -> str:
 
 
 class Desk:
-    def __init__(self, app: FastAPI, database: Database, clock: FakeClock) -> None:
+    def __init__(self, app: FastAPI, database: Database, clock: Clock) -> None:
         self.app = app
         self.database = database
         self.clock = clock

@@ -7,14 +7,20 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, check_reachable, describe
+from bot.i18n import Catalogs
 from bot.schema import ensure_current
 from bot.web import health
+from schedules.alerting import notify_alerts
+from schedules.care_rules import CareRules
+from schedules.escalation import escalate_unanswered
+from schedules.planner import plan_checkins
 from schedules.scheduler import Ticks
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,9 @@ class Runtime:
     clock: Clock
     ticks: Ticks
     secret_key: str
+    catalogs: Catalogs
+    # Meeting and check-in timing (bot.services.appointments / care_plans take it as ``rules``).
+    rules: CareRules
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
 
@@ -43,6 +52,40 @@ async def open_database(settings: Settings) -> Database:
         await database.dispose()
         raise
     return database
+
+
+# How often the care ticks run. They are idempotent; a missed run is caught up by the next one.
+PLANNER_INTERVAL = timedelta(minutes=5)
+ESCALATION_INTERVAL = timedelta(minutes=1)
+ALERTING_INTERVAL = timedelta(minutes=1)
+
+
+def care_rules(settings: Settings) -> CareRules:
+    """The care plan's timing rules; a wrong duration raises ConfigError naming the variable."""
+    return CareRules.from_settings(settings)
+
+
+def schedule_care_ticks(runtime: Runtime) -> None:
+    """The planner, the escalation ladder and the alert notices, on the runtime's scheduler."""
+    database, clock, rules, catalogs = (
+        runtime.database,
+        runtime.clock,
+        runtime.rules,
+        runtime.catalogs,
+    )
+
+    async def planner() -> None:
+        await plan_checkins(database, clock, rules, catalogs)
+
+    async def escalation() -> None:
+        await escalate_unanswered(database, clock, rules, catalogs)
+
+    async def alerting() -> None:
+        await notify_alerts(database, clock, rules, catalogs)
+
+    runtime.ticks.every(PLANNER_INTERVAL, "planner", planner)
+    runtime.ticks.every(ESCALATION_INTERVAL, "escalation", escalation)
+    runtime.ticks.every(ALERTING_INTERVAL, "alerts", alerting)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -76,6 +119,9 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app; its lifespan opens the database and starts the scheduler."""
 
+    rules = care_rules(settings)  # fails before the app exists, naming the setting
+    catalogs = Catalogs.load()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
@@ -85,8 +131,11 @@ def create_app(
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
+            catalogs=catalogs,
+            rules=rules,
         )
         app.state.runtime = runtime
+        schedule_care_ticks(runtime)
         runtime.ticks.start()
         if show_banner:
             print(banner(runtime), flush=True)

@@ -9,6 +9,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from bot import care_cli
 from bot.config import Settings, load_settings
 from bot.db import Database, check_reachable
 from bot.errors import BrobyggerError, ConfigError
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the account without a password (API token or later reset only)",
     )
+    care_cli.add_parsers(commands)
     return parser
 
 
@@ -136,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(settings)
         elif args.command == "staff" and args.staff_command == "add":
             asyncio.run(_staff_add(settings, args))
+        elif args.command in ("meeting", "plan"):
+            asyncio.run(care_cli.run(args, settings))
     except ConfigError as error:
         print(f"brobygger: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import FastAPI
+from telegram.ext import ExtBot
 
+from bot.channels.base import Channel
+from bot.channels.registry import open_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, check_reachable, describe
 from bot.i18n import Catalogs
+from bot.models import ChannelKind
+from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
+from handlers import twilio_status
 from schedules.alerting import notify_alerts
 from schedules.care_rules import CareRules
+from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.escalation import escalate_unanswered
 from schedules.planner import plan_checkins
+from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
 logger = logging.getLogger(__name__)
@@ -35,11 +44,57 @@ class Runtime:
     clock: Clock
     ticks: Ticks
     secret_key: str
-    catalogs: Catalogs
     # Meeting and check-in timing (bot.services.appointments / care_plans take it as ``rules``).
     rules: CareRules
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
+    # One channel per kind (live, or the simulator standing in); the dispatcher sends through it.
+    channels: dict[ChannelKind, Channel] = field(default_factory=dict)
+    # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
+    # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
+    telegram_bot: ExtBot[int] | None = None
+    catalogs: Catalogs | None = None
+
+
+def dispatch_options(settings: Settings) -> DispatchOptions:
+    return DispatchOptions(
+        tz=settings.tz,
+        quiet=QuietHours.parse(settings.quiet_hours),
+        batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        lease=timedelta(seconds=settings.lease_seconds),
+        send_timeout=settings.send_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, and at once after a commit that
+    planned a message (``bot.outbox.on_planned_commit``). Returns ``stop``: it removes the hook
+    and lets a tick in progress finish its sends, so a clean shutdown leaves nothing ``sending``.
+    """
+    options = dispatch_options(runtime.settings)
+    running: set[asyncio.Task[object]] = set()
+
+    async def dispatch() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await dispatch_due(runtime.database, runtime.channels, runtime.clock, options)
+        finally:
+            running.discard(task)
+
+    interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
+    runtime.ticks.every(interval, "dispatch", dispatch)
+    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
+
+    async def stop() -> None:
+        remove_hook()
+        if running:
+            await asyncio.wait(set(running), timeout=options.send_timeout + 5)
+
+    return stop
 
 
 async def open_database(settings: Settings) -> Database:
@@ -73,6 +128,7 @@ def schedule_care_ticks(runtime: Runtime) -> None:
         runtime.rules,
         runtime.catalogs,
     )
+    assert catalogs is not None, "the runtime loads the catalogs before the ticks start"
 
     async def planner() -> None:
         await plan_checkins(database, clock, rules, catalogs)
@@ -125,16 +181,26 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
+        try:
+            opened = await open_channels(settings, catalogs)
+        except BaseException:
+            await database.dispose()
+            raise
         runtime = Runtime(
             settings=settings,
             database=database,
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
-            catalogs=catalogs,
             rules=rules,
+            simulated_channels=opened.simulated,
+            live_channels=opened.live,
+            channels=opened.channels,
+            telegram_bot=opened.telegram_bot,
+            catalogs=catalogs,
         )
         app.state.runtime = runtime
+        stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()
         if show_banner:
@@ -143,9 +209,12 @@ def create_app(
             yield
         finally:
             runtime.ticks.shutdown()
+            await stop_dispatcher()
+            await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")
 
     app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
+    app.include_router(twilio_status.router)
     return app

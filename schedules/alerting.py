@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.channels.routing import NO_REACHABLE_ADDRESS
 from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import Catalogs, format_date, format_time
@@ -52,7 +53,6 @@ from schedules.quiet_hours import next_allowed
 
 logger = logging.getLogger(__name__)
 
-NO_REACHABLE_ADDRESS = "no reachable address"
 _SCORE = re.compile(r"\b([1-5])\b")
 
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from telegram.ext import ExtBot
@@ -23,7 +24,8 @@ from bot.models import ChannelKind
 from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
-from handlers import twilio_status
+from handlers import sms, telegram, twilio_status
+from handlers.conversation import Conversation
 from schedules.alerting import notify_alerts
 from schedules.care_rules import CareRules
 from schedules.dispatcher import DispatchOptions, dispatch_due
@@ -32,7 +34,12 @@ from schedules.planner import plan_checkins
 from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
+if TYPE_CHECKING:
+    from handlers.telegram import TelegramApplication
+
 logger = logging.getLogger(__name__)
+
+DISPATCH_TICK = "dispatch"
 
 
 @dataclass
@@ -44,6 +51,7 @@ class Runtime:
     clock: Clock
     ticks: Ticks
     secret_key: str
+    catalogs: Catalogs
     # Meeting and check-in timing (bot.services.appointments / care_plans take it as ``rules``).
     rules: CareRules
     simulated_channels: list[str] = field(default_factory=list)
@@ -53,7 +61,12 @@ class Runtime:
     # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
     # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
     telegram_bot: ExtBot[int] | None = None
-    catalogs: Catalogs | None = None
+    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    telegram_application: TelegramApplication | None = None
+
+    def wake_dispatcher(self) -> None:
+        """Send what was just planned now rather than at the next tick."""
+        self.ticks.wake(DISPATCH_TICK)
 
 
 def dispatch_options(settings: Settings) -> DispatchOptions:
@@ -86,8 +99,8 @@ def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
             running.discard(task)
 
     interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
-    runtime.ticks.every(interval, "dispatch", dispatch)
-    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
+    runtime.ticks.every(interval, DISPATCH_TICK, dispatch)
+    remove_hook = on_planned_commit(runtime.database, runtime.wake_dispatcher)
 
     async def stop() -> None:
         remove_hook()
@@ -128,7 +141,6 @@ def schedule_care_ticks(runtime: Runtime) -> None:
         runtime.rules,
         runtime.catalogs,
     )
-    assert catalogs is not None, "the runtime loads the catalogs before the ticks start"
 
     async def planner() -> None:
         await plan_checkins(database, clock, rules, catalogs)
@@ -170,6 +182,22 @@ def banner(runtime: Runtime) -> str:
     )
 
 
+async def _start_telegram(runtime: Runtime) -> None:
+    """Build the Telegram Application and start receiving (webhook or polling)."""
+    settings = runtime.settings
+    if not settings.telegram_enabled:
+        return
+    intake = telegram.TelegramIntake(
+        database=runtime.database,
+        conversation=Conversation(runtime.catalogs, settings.tz),
+        clock=runtime.clock,
+        wake_dispatcher=runtime.wake_dispatcher,
+    )
+    application = telegram.build_application(settings, intake)
+    runtime.telegram_application = application
+    await telegram.start_telegram(application, settings)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
@@ -203,11 +231,14 @@ def create_app(
         stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()
-        if show_banner:
-            print(banner(runtime), flush=True)
         try:
+            await _start_telegram(runtime)
+            if show_banner:
+                print(banner(runtime), flush=True)
             yield
         finally:
+            if runtime.telegram_application is not None:
+                await telegram.stop_telegram(runtime.telegram_application)
             runtime.ticks.shutdown()
             await stop_dispatcher()
             await opened.close()
@@ -217,4 +248,6 @@ def create_app(
     app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(health.router)
     app.include_router(twilio_status.router)
+    app.include_router(sms.router)
+    app.include_router(telegram.router)
     return app

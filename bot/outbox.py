@@ -26,7 +26,11 @@ PLANNED_FLAG = "brobygger_planned"
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """A message to plan. Either ``participant_id`` or ``staff_id`` names the recipient."""
+    """A message to plan. Either ``participant_id`` or ``staff_id`` names the recipient.
+
+    A reply to someone we do not know (an unknown number, a Telegram chat with a wrong link)
+    names neither and gives ``channel`` and ``address`` instead.
+    """
 
     kind: str
     body: str
@@ -47,8 +51,14 @@ class Planned:
     alert_id: int | None = None
 
     def row(self) -> dict[str, Any]:
-        if (self.participant_id is None) == (self.staff_id is None):
-            raise ValueError("a planned message goes to exactly one participant or staff member")
+        if self.participant_id is not None and self.staff_id is not None:
+            raise ValueError("a planned message goes to one participant or one staff member")
+        if (
+            self.participant_id is None
+            and self.staff_id is None
+            and not (self.channel and self.address)
+        ):
+            raise ValueError("a message to nobody we know needs a channel and an address")
         return {
             "direction": Direction.OUT,
             "status": MessageStatus.PLANNED,

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from telegram.ext import ExtBot
 
+from bot.channels.base import Channel
+from bot.channels.registry import open_channels
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database, check_reachable, describe
+from bot.i18n import Catalogs
+from bot.models import ChannelKind
+from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
 from bot.web.dashboard import mount_dashboard
+from handlers import sms, telegram, twilio_status
+from handlers.conversation import Conversation
+from schedules.alerting import notify_alerts
+from schedules.care_rules import CareRules
+from schedules.dispatcher import DispatchOptions, dispatch_due
+from schedules.escalation import escalate_unanswered
+from schedules.planner import plan_checkins
+from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
+if TYPE_CHECKING:
+    from handlers.telegram import TelegramApplication
+
 logger = logging.getLogger(__name__)
+
+DISPATCH_TICK = "dispatch"
 
 
 @dataclass
@@ -30,8 +52,63 @@ class Runtime:
     clock: Clock
     ticks: Ticks
     secret_key: str
+    catalogs: Catalogs
+    # Meeting and check-in timing (bot.services.appointments / care_plans take it as ``rules``).
+    rules: CareRules
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
+    # One channel per kind (live, or the simulator standing in); the dispatcher sends through it.
+    channels: dict[ChannelKind, Channel] = field(default_factory=dict)
+    # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
+    # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
+    telegram_bot: ExtBot[int] | None = None
+    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    telegram_application: TelegramApplication | None = None
+
+    def wake_dispatcher(self) -> None:
+        """Send what was just planned now rather than at the next tick."""
+        self.ticks.wake(DISPATCH_TICK)
+
+
+def dispatch_options(settings: Settings) -> DispatchOptions:
+    return DispatchOptions(
+        tz=settings.tz,
+        quiet=QuietHours.parse(settings.quiet_hours),
+        batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        lease=timedelta(seconds=settings.lease_seconds),
+        send_timeout=settings.send_timeout_seconds,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, and at once after a commit that
+    planned a message (``bot.outbox.on_planned_commit``). Returns ``stop``: it removes the hook
+    and lets a tick in progress finish its sends, so a clean shutdown leaves nothing ``sending``.
+    """
+    options = dispatch_options(runtime.settings)
+    running: set[asyncio.Task[object]] = set()
+
+    async def dispatch() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await dispatch_due(runtime.database, runtime.channels, runtime.clock, options)
+        finally:
+            running.discard(task)
+
+    interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
+    runtime.ticks.every(interval, DISPATCH_TICK, dispatch)
+    remove_hook = on_planned_commit(runtime.database, runtime.wake_dispatcher)
+
+    async def stop() -> None:
+        remove_hook()
+        if running:
+            await asyncio.wait(set(running), timeout=options.send_timeout + 5)
+
+    return stop
 
 
 async def open_database(settings: Settings) -> Database:
@@ -44,6 +121,40 @@ async def open_database(settings: Settings) -> Database:
         await database.dispose()
         raise
     return database
+
+
+# How often the care ticks run. They are idempotent; a missed run is caught up by the next one.
+PLANNER_INTERVAL = timedelta(minutes=5)
+ESCALATION_INTERVAL = timedelta(minutes=1)
+ALERTING_INTERVAL = timedelta(minutes=1)
+
+
+def care_rules(settings: Settings) -> CareRules:
+    """The care plan's timing rules; a wrong duration raises ConfigError naming the variable."""
+    return CareRules.from_settings(settings)
+
+
+def schedule_care_ticks(runtime: Runtime) -> None:
+    """The planner, the escalation ladder and the alert notices, on the runtime's scheduler."""
+    database, clock, rules, catalogs = (
+        runtime.database,
+        runtime.clock,
+        runtime.rules,
+        runtime.catalogs,
+    )
+
+    async def planner() -> None:
+        await plan_checkins(database, clock, rules, catalogs)
+
+    async def escalation() -> None:
+        await escalate_unanswered(database, clock, rules, catalogs)
+
+    async def alerting() -> None:
+        await notify_alerts(database, clock, rules, catalogs)
+
+    runtime.ticks.every(PLANNER_INTERVAL, "planner", planner)
+    runtime.ticks.every(ESCALATION_INTERVAL, "escalation", escalation)
+    runtime.ticks.every(ALERTING_INTERVAL, "alerts", alerting)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -72,29 +183,66 @@ def banner(runtime: Runtime) -> str:
     )
 
 
+async def _start_telegram(runtime: Runtime) -> None:
+    """Build the Telegram Application and start receiving (webhook or polling)."""
+    settings = runtime.settings
+    if not settings.telegram_enabled:
+        return
+    intake = telegram.TelegramIntake(
+        database=runtime.database,
+        conversation=Conversation(runtime.catalogs, settings.tz),
+        clock=runtime.clock,
+        wake_dispatcher=runtime.wake_dispatcher,
+    )
+    application = telegram.build_application(settings, intake)
+    runtime.telegram_application = application
+    await telegram.start_telegram(application, settings)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
     """The ASGI app; its lifespan opens the database and starts the scheduler."""
 
+    rules = care_rules(settings)  # fails before the app exists, naming the setting
+    catalogs = Catalogs.load()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
+        try:
+            opened = await open_channels(settings, catalogs)
+        except BaseException:
+            await database.dispose()
+            raise
         runtime = Runtime(
             settings=settings,
             database=database,
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
+            rules=rules,
+            simulated_channels=opened.simulated,
+            live_channels=opened.live,
+            channels=opened.channels,
+            telegram_bot=opened.telegram_bot,
+            catalogs=catalogs,
         )
         app.state.runtime = runtime
+        stop_dispatcher = start_dispatcher(runtime)
+        schedule_care_ticks(runtime)
         runtime.ticks.start()
-        if show_banner:
-            print(banner(runtime), flush=True)
         try:
+            await _start_telegram(runtime)
+            if show_banner:
+                print(banner(runtime), flush=True)
             yield
         finally:
+            if runtime.telegram_application is not None:
+                await telegram.stop_telegram(runtime.telegram_application)
             runtime.ticks.shutdown()
+            await stop_dispatcher()
+            await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")
 
@@ -106,5 +254,8 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.include_router(health.router)
+    app.include_router(twilio_status.router)
+    app.include_router(sms.router)
+    app.include_router(telegram.router)
     mount_dashboard(app, settings.tz)
     return app

@@ -9,9 +9,11 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from bot import care_cli
 from bot.config import Settings, load_settings
 from bot.db import Database, check_reachable
 from bot.errors import BrobyggerError, ConfigError
+from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logs import configure_logging
 from bot.models import Role
 
@@ -64,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--staff", required=True, metavar="EMAIL", help="the staff member's e-mail")
     create.add_argument("--name", default="api", help="what the token is for (shown to admins)")
+
+    _participant_parser(commands)
+    care_cli.add_parsers(commands)
     return parser
 
 
@@ -79,6 +84,31 @@ async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
         print(token)
     finally:
         await database.dispose()
+
+
+def _participant_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    participant = commands.add_parser("participant", help="enrol citizens")
+    actions = participant.add_subparsers(
+        dest="participant_command", required=True, metavar="ACTION"
+    )
+    add = actions.add_parser(
+        "add",
+        help="enrol a citizen; the consent question goes out by SMS, and with --telegram the "
+        "Telegram deep link is printed",
+    )
+    add.add_argument("--name", required=True, help="full name (the first name greets them)")
+    add.add_argument(
+        "--phone", help="mobile number: 12345678, +45 12 34 56 78, 0045... or any E.164"
+    )
+    add.add_argument(
+        "--telegram", action="store_true", help="also make a Telegram deep link to join by"
+    )
+    add.add_argument("--language", default="da", choices=list(SUPPORTED_LANGUAGES))
+    add.add_argument("--mentor", required=True, metavar="EMAIL", help="the mentor's e-mail")
+    link = actions.add_parser(
+        "link-telegram", help="make a new Telegram deep link (older unused links stop working)"
+    )
+    link.add_argument("id", type=int, help="the participant's id")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -143,6 +173,64 @@ async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
         await database.dispose()
 
 
+async def _bot_username(settings: Settings) -> str:
+    """The bot's @name for the deep link, asked from the Bot API (getMe)."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    if settings.telegram_token is None:
+        raise BrobyggerError("Telegram is not configured (BROBYGGER_TELEGRAM_TOKEN)")
+    try:
+        async with Bot(
+            settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url
+        ) as bot:
+            return bot.username
+    except TelegramError as error:
+        raise BrobyggerError(f"cannot reach the Telegram Bot API: {error}") from None
+
+
+async def _participant(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import open_database
+    from bot.clock import SystemClock
+    from bot.i18n import Catalogs
+    from bot.services.enrolment import (
+        CODE_LIFETIME,
+        enrol_participant,
+        issue_telegram_code,
+        telegram_deep_link,
+    )
+
+    wants_link = args.participant_command == "link-telegram" or args.telegram
+    # Ask Telegram first: if it cannot be reached, nothing is written and the command can be rerun.
+    username = await _bot_username(settings) if wants_link else None
+    now = SystemClock().now()
+    database = await open_database(settings)
+    try:
+        async with database.session() as session:
+            if args.participant_command == "add":
+                enrolment = await enrol_participant(
+                    session,
+                    name=args.name,
+                    phone=args.phone,
+                    telegram=args.telegram,
+                    language=args.language,
+                    mentor_email=args.mentor,
+                    catalogs=Catalogs.load(),
+                    now=now,
+                )
+                participant_id, code = enrolment.participant_id, enrolment.telegram_code
+                sms = "; the consent question goes out by SMS" if args.phone else ""
+                print(f"enrolled participant {participant_id}{sms}")
+            else:
+                participant_id = args.id
+                code = await issue_telegram_code(session, participant_id, now=now)
+        if code is not None and username is not None:
+            link = telegram_deep_link(username, code)
+            print(f"Telegram link (single use, {CODE_LIFETIME.days} days): {link}")
+    finally:
+        await database.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -160,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_staff_add(settings, args))
         elif args.command == "token" and args.token_command == "create":
             asyncio.run(_token_create(settings, args))
+        elif args.command == "participant":
+            asyncio.run(_participant(settings, args))
+        elif args.command in ("meeting", "plan"):
+            asyncio.run(care_cli.run(args, settings))
     except ConfigError as error:
         print(f"brobygger: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

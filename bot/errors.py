@@ -27,10 +27,14 @@ class SchemaError(DatabaseError):
 
 
 class DeliveryError(BrobyggerError):
-    """A channel failed to send.
+    """A channel failed to send; the channel classifies the failure once, here.
 
-    ``permanent`` errors (invalid number, opted out, bot blocked) are never retried;
-    transient ones are retried, after ``retry_after`` seconds when the provider says so.
+    ``permanent`` errors (invalid number, opted out, bot blocked, a message the provider will
+    never take) are never retried; ``unreachable`` says the address itself is dead and
+    ``opted_out`` that its owner stopped this channel (Twilio 21610, a blocked Telegram bot), so
+    the citizen's next address takes over. Transient errors are retried, after ``retry_after``
+    seconds when the provider says so. ``may_have_sent``: the provider may have taken the message
+    (a timeout after the request went out); it is recorded as unknown, never resent blindly.
     """
 
     def __init__(
@@ -40,10 +44,13 @@ class DeliveryError(BrobyggerError):
         permanent: bool,
         retry_after: float | None = None,
         opted_out: bool = False,
+        unreachable: bool = False,
+        may_have_sent: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
-        # The recipient asked the provider to stop (Twilio 21610, a blocked Telegram bot).
         self.opted_out = opted_out
+        self.unreachable = unreachable or opted_out
+        self.may_have_sent = may_have_sent

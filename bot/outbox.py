@@ -7,15 +7,17 @@ is sent here; the dispatcher (``schedules.dispatcher``) sends after commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from bot.db import Database
 from bot.models import ChannelKind, Direction, Message, MessageStatus, ReplyChoices
 
 # Set on a session that planned something, so the runtime can wake the dispatcher after commit.
@@ -24,7 +26,11 @@ PLANNED_FLAG = "brobygger_planned"
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """A message to plan. Either ``participant_id`` or ``staff_id`` names the recipient."""
+    """A message to plan. Either ``participant_id`` or ``staff_id`` names the recipient.
+
+    A reply to someone we do not know (an unknown number, a Telegram chat with a wrong link)
+    names neither and gives ``channel`` and ``address`` instead.
+    """
 
     kind: str
     body: str
@@ -45,8 +51,14 @@ class Planned:
     alert_id: int | None = None
 
     def row(self) -> dict[str, Any]:
-        if (self.participant_id is None) == (self.staff_id is None):
-            raise ValueError("a planned message goes to exactly one participant or staff member")
+        if self.participant_id is not None and self.staff_id is not None:
+            raise ValueError("a planned message goes to one participant or one staff member")
+        if (
+            self.participant_id is None
+            and self.staff_id is None
+            and not (self.channel and self.address)
+        ):
+            raise ValueError("a message to nobody we know needs a channel and an address")
         return {
             "direction": Direction.OUT,
             "status": MessageStatus.PLANNED,
@@ -122,3 +134,28 @@ async def suppress(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def on_planned_commit(database: Database, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` after each commit of ``database`` whose unit of work planned a message.
+
+    The runtime uses it to wake the dispatcher at once, instead of at its next tick. Returns the
+    function that removes the hook (call it on shutdown).
+    """
+    engine = database.engine.sync_engine
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(PLANNED_FLAG, False) and session.bind is engine:
+            callback()
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(PLANNED_FLAG, None)
+
+    event.listen(Session, "after_commit", after_commit)
+    event.listen(Session, "after_soft_rollback", after_rollback)
+
+    def remove() -> None:
+        event.remove(Session, "after_commit", after_commit)
+        event.remove(Session, "after_soft_rollback", after_rollback)
+
+    return remove

@@ -38,6 +38,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from bot.channels.buttons import MAX_REFERENCE, button_data
+
 __all__ = ["Intent", "IntentKind", "button_data", "parse_button", "parse_reply"]
 
 
@@ -62,7 +64,6 @@ class Intent:
 
 
 MAX_ANALYSED_LENGTH = 200
-MAX_REFERENCE = 2**63 - 1  # a database BIGINT
 
 # Vocabulary, written as people type it; it is normalised exactly like incoming text.
 _STOP = (
@@ -104,7 +105,6 @@ _EMOJI_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U00
 
 _BUTTON = re.compile(r"a:([1-9][0-9]{0,18}):(yes|no|ack|[1-5])")
 _BUTTON_KINDS = {"yes": IntentKind.YES, "no": IntentKind.NO, "ack": IntentKind.ACK}
-_BUTTON_ANSWERS = frozenset({*_BUTTON_KINDS, "1", "2", "3", "4", "5"})
 
 _WORD = re.compile(r"[^\W_]+")
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
@@ -216,19 +216,6 @@ def _reference(token: str) -> int | None:
     if len(token) > 18 or not (token.isascii() and token.isdigit()):
         return None
     return int(token) or None
-
-
-def button_data(question_id: int, answer: str) -> str:
-    """Return Telegram callback data (at most 64 bytes) for one answer to one question.
-
-    `answer` is "yes", "no", "1".."5" or "ack" (for an alert id); anything else, or an id
-    outside 1..2**63-1, is a programming error and raises ValueError.
-    """
-    if isinstance(question_id, bool) or not 1 <= question_id <= MAX_REFERENCE:
-        raise ValueError(f"question id out of range: {question_id!r}")
-    if answer not in _BUTTON_ANSWERS:
-        raise ValueError(f"unknown button answer: {answer!r}")
-    return f"a:{question_id}:{answer}"
 
 
 def parse_button(data: str) -> Intent:

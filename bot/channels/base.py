@@ -18,6 +18,9 @@ class Outgoing:
     language: str = "da"
     # A question's answer format: SMS adds "Svar JA eller NEJ", Telegram shows buttons.
     choices: ReplyChoices | None = None
+    kind: str = ""
+    # What an ACK button acknowledges (an alert); YES/NO and 1-5 buttons answer message_id.
+    alert_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

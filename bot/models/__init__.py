@@ -11,7 +11,14 @@ from bot.models.appointments import (
 from bot.models.audit import AuditEvent, InboundEvent
 from bot.models.base import Base, UTCDateTime
 from bot.models.checkins import Checkin, CheckinPlanRecord, CheckinStatus
-from bot.models.messages import Direction, Message, MessageKind, MessageStatus, ReplyChoices
+from bot.models.messages import (
+    Direction,
+    EscalationStep,
+    Message,
+    MessageKind,
+    MessageStatus,
+    ReplyChoices,
+)
 from bot.models.participants import (
     Address,
     AddressStatus,
@@ -49,6 +56,7 @@ __all__ = [
     "ConsentPurpose",
     "Direction",
     "EnrolmentCode",
+    "EscalationStep",
     "InboundEvent",
     "Message",
     "MessageKind",

@@ -1,0 +1,274 @@
+"""Applying a citizen's answer (yes, no, a score) to the question it answers.
+
+The question is the newest sent message of this citizen that expects a reply and has none yet,
+or the one a Telegram button names (a button carries its own question, so a late tap on an older
+question still counts). The answer and the question are linked both ways, and so are any other
+open questions about the same thing (a nudge and the question it nudged), so escalation stops.
+
+What an answer does depends on what was asked:
+
+- consent question or its reminder: yes records consent for every purpose with the question's
+  exact text; no withdraws any consent held;
+- meeting confirmation, its nudge, a reminder or a moved meeting: yes/no sets the meeting's
+  confirmation, and no alerts the mentor at once;
+- attendance question: yes/no records attended/missed, and missed alerts the mentor;
+- check-in or its nudge: a score 1-5 answers the check-in, and 1-2 alerts the mentor.
+
+An answer that does not fit the question ("ja" to "how are things, 1-5") returns None; the
+caller then treats the message as free text, which a person reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.i18n import Catalogs
+from bot.models import (
+    AlertReason,
+    Appointment,
+    Attendance,
+    Checkin,
+    CheckinStatus,
+    Confirmation,
+    ConsentMethod,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Participant,
+)
+from bot.services.alerts import raise_alert
+from bot.services.consent import record_consents, withdraw_consents
+from handlers.replies import Intent, IntentKind
+from handlers.risk_words import worrying_topics
+
+CONSENT_QUESTIONS = frozenset({MessageKind.CONSENT_REQUEST, MessageKind.CONSENT_REMINDER})
+CONFIRMATION_QUESTIONS = frozenset(
+    {
+        MessageKind.CONFIRMATION_REQUEST,
+        MessageKind.CONFIRMATION_NUDGE,
+        MessageKind.REMINDER,
+        MessageKind.MEETING_MOVED,
+    }
+)
+CHECKIN_QUESTIONS = frozenset({MessageKind.CHECKIN, MessageKind.CHECKIN_NUDGE})
+LOW_SCORE = 2
+# A question counts as asked once it has left (or may have left) for the provider.
+_ASKED = (
+    MessageStatus.SENDING,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.UNKNOWN,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer the sender: the message kind (for the consent rules) and its text."""
+
+    kind: MessageKind
+    body: str
+
+
+async def open_question(
+    session: AsyncSession, participant_id: int, button_question_id: int | None = None
+) -> Message | None:
+    """The question an answer applies to (see the module docstring), or None."""
+    statement = select(Message).where(
+        Message.participant_id == participant_id,
+        Message.direction == Direction.OUT,
+        Message.expects_reply.is_(True),
+    )
+    if button_question_id is not None:
+        return await session.scalar(statement.where(Message.id == button_question_id))
+    return await session.scalar(
+        statement.where(Message.answered_by_id.is_(None), Message.status.in_(_ASKED))
+        .order_by(Message.sent_at.desc().nulls_last(), Message.id.desc())
+        .limit(1)
+    )
+
+
+async def answer_question(
+    session: AsyncSession,
+    participant: Participant,
+    question: Message,
+    inbound: Message,
+    intent: Intent,
+    *,
+    catalogs: Catalogs,
+    now: datetime,
+) -> Reply | None:
+    """Apply ``intent`` to ``question``; the reply to send, or None if it does not fit."""
+    kind = question.kind
+    lang = participant.language
+    reply: Reply | None = None
+    same_subject: ColumnElement[bool] | None = None
+    if kind in CONSENT_QUESTIONS and intent.kind in (IntentKind.YES, IntentKind.NO):
+        if intent.kind is IntentKind.YES:
+            await record_consents(
+                session,
+                participant_id=participant.id,
+                text=question.body,
+                channel=inbound.channel,
+                method=ConsentMethod.REPLY,
+                now=now,
+            )
+            reply = Reply(MessageKind.CONSENT_REPLY, catalogs.render(lang, texts.CONSENT_THANKS))
+        else:
+            await withdraw_consents(session, participant_id=participant.id, now=now)
+            reply = Reply(MessageKind.CONSENT_REPLY, catalogs.render(lang, texts.CONSENT_DECLINED))
+        same_subject = Message.kind.in_(CONSENT_QUESTIONS)
+    elif (
+        kind in CONFIRMATION_QUESTIONS
+        and question.appointment_id is not None
+        and intent.kind in (IntentKind.YES, IntentKind.NO)
+    ):
+        appointment = await session.get_one(Appointment, question.appointment_id)
+        reply = await _confirm(session, appointment, question, intent, catalogs, lang, now)
+        same_subject = (Message.appointment_id == appointment.id) & Message.kind.in_(
+            CONFIRMATION_QUESTIONS
+        )
+    elif (
+        kind == MessageKind.ATTENDANCE_QUESTION
+        and question.appointment_id is not None
+        and intent.kind in (IntentKind.YES, IntentKind.NO)
+    ):
+        appointment = await session.get_one(Appointment, question.appointment_id)
+        reply = await _attendance(session, appointment, question, intent, catalogs, lang, now)
+        same_subject = (Message.appointment_id == appointment.id) & (
+            Message.kind == MessageKind.ATTENDANCE_QUESTION
+        )
+    elif (
+        kind in CHECKIN_QUESTIONS
+        and question.checkin_id is not None
+        and intent.kind is IntentKind.SCORE
+        and intent.score is not None
+    ):
+        checkin = await session.get_one(Checkin, question.checkin_id)
+        reply = await _score(session, checkin, question, intent.score, catalogs, lang, now)
+        same_subject = Message.checkin_id == checkin.id
+    if reply is None or same_subject is None:
+        return None
+    await _link(session, question, inbound, same_subject)
+    return reply
+
+
+async def _link(
+    session: AsyncSession, question: Message, inbound: Message, same_subject: ColumnElement[bool]
+) -> None:
+    inbound.in_reply_to_id = question.id
+    question.answered_by_id = inbound.id
+    await session.flush()
+    await session.execute(
+        update(Message)
+        .where(
+            Message.participant_id == question.participant_id,
+            Message.direction == Direction.OUT,
+            Message.expects_reply.is_(True),
+            Message.answered_by_id.is_(None),
+            same_subject,
+        )
+        .values(answered_by_id=inbound.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _confirm(
+    session: AsyncSession,
+    appointment: Appointment,
+    question: Message,
+    intent: Intent,
+    catalogs: Catalogs,
+    lang: str,
+    now: datetime,
+) -> Reply:
+    appointment.confirmation_at = now
+    if intent.kind is IntentKind.YES:
+        appointment.confirmation = Confirmation.CONFIRMED
+        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.MEETING_CONFIRMED))
+    appointment.confirmation = Confirmation.DECLINED
+    await raise_alert(
+        session,
+        participant_id=appointment.participant_id,
+        reason=AlertReason.DECLINED_MEETING,
+        dedupe_key=f"declined:appointment:{appointment.id}:v{appointment.version}",
+        now=now,
+        question_id=question.id,
+        appointment_id=appointment.id,
+    )
+    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.MEETING_DECLINED))
+
+
+async def _attendance(
+    session: AsyncSession,
+    appointment: Appointment,
+    question: Message,
+    intent: Intent,
+    catalogs: Catalogs,
+    lang: str,
+    now: datetime,
+) -> Reply:
+    appointment.attendance_recorded_at = now
+    appointment.attendance_recorded_by_id = None  # the citizen's own answer
+    if intent.kind is IntentKind.YES:
+        appointment.attendance = Attendance.ATTENDED
+        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.ATTENDANCE_THANKS))
+    appointment.attendance = Attendance.MISSED
+    await raise_alert(
+        session,
+        participant_id=appointment.participant_id,
+        reason=AlertReason.MISSED_MEETING,
+        dedupe_key=f"missed:appointment:{appointment.id}:v{appointment.version}",
+        now=now,
+        question_id=question.id,
+        appointment_id=appointment.id,
+    )
+    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.ATTENDANCE_MISSED))
+
+
+async def _score(
+    session: AsyncSession,
+    checkin: Checkin,
+    question: Message,
+    score: int,
+    catalogs: Catalogs,
+    lang: str,
+    now: datetime,
+) -> Reply:
+    checkin.score = score
+    checkin.answered_at = now
+    checkin.status = CheckinStatus.ANSWERED
+    if score > LOW_SCORE:
+        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.CHECKIN_THANKS))
+    await raise_alert(
+        session,
+        participant_id=checkin.participant_id,
+        reason=AlertReason.LOW_SCORE,
+        dedupe_key=f"low_score:checkin:{checkin.id}",
+        now=now,
+        detail=f"score {score}",
+        question_id=question.id,
+    )
+    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.CHECKIN_LOW_SCORE))
+
+
+async def raise_worrying_alert(
+    session: AsyncSession, participant: Participant, inbound: Message, *, now: datetime
+) -> int | None:
+    """Alert the mentor when free text touches a risk topic; the alert names only the topic."""
+    topics = worrying_topics(inbound.body)
+    if not topics:
+        return None
+    return await raise_alert(
+        session,
+        participant_id=participant.id,
+        reason=AlertReason.WORRYING_REPLY,
+        dedupe_key=f"worrying:message:{inbound.id}",
+        now=now,
+        detail=", ".join(topics),
+    )

@@ -1,0 +1,392 @@
+"""The conversation: one service that both channels call with every message that comes in.
+
+``handle_inbound`` runs inside the caller's unit of work:
+
+1. Claim the provider's event id (``inbound_events``). A duplicate delivery of the same Twilio
+   ``MessageSid`` or Telegram ``update_id`` finds it claimed and does nothing at all, even when
+   five copies arrive at once (the primary key decides, on SQLite and PostgreSQL).
+2. Find who wrote: a citizen by their address on that channel, a staff member by their phone or
+   Telegram chat (only for an acknowledgement, "OK 123"), or nobody we know.
+3. Log the message as received (exact text, channel, sender, parsed intent), linked to the
+   citizen, or to nobody for an unknown sender, so an admin can see it.
+4. Apply the intent: STOP/START, HELP, a language change, an answer to the open question
+   (``handlers.answers``), or free text, which is acknowledged and checked for risk words.
+5. Plan at most one reply through the outbox, on the channel and address the message came from,
+   with a dedupe key made from the provider's event id. The dispatcher sends it after commit,
+   with the same consent, quiet-hour and retry rules as every other message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.clock import Clock
+from bot.db import Database
+from bot.i18n import Catalogs
+from bot.models import (
+    Address,
+    AddressStatus,
+    ChannelKind,
+    Direction,
+    InboundEvent,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Participant,
+    Staff,
+)
+from bot.outbox import PLANNED_FLAG, Planned, plan, suppress
+from bot.services.enrolment import redeem_telegram_code
+from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
+from handlers.replies import Intent, IntentKind, parse_reply
+from handlers.staff_replies import acknowledge_by_staff
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message in, whatever the channel, in our own terms."""
+
+    provider: str  # "twilio" or "telegram": with external_id, what makes a delivery unique
+    external_id: str  # Twilio MessageSid, Telegram update_id
+    channel: ChannelKind
+    address: str  # the sender: E.164 number, or Telegram chat id
+    text: str
+    received_at: datetime
+    # Set by the Telegram handler for a button press or a command; otherwise the text is parsed.
+    intent: Intent | None = None
+    start_code: str | None = None  # Telegram deep link "/start <code>"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    duplicate: bool
+    message_id: int | None = None  # the logged inbound row
+    reply_id: int | None = None  # the planned reply, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the service needs besides the session: texts and the local time zone."""
+
+    catalogs: Catalogs
+    tz: ZoneInfo
+
+
+def storable(text: str) -> str:
+    """``text`` as the database can hold it: lone surrogates and NUL become U+FFFD.
+
+    Both come only from broken or hostile input (PostgreSQL refuses NUL in text, and neither
+    database stores an unpaired surrogate); everything else is kept exactly.
+    """
+    cleaned = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return cleaned.replace("\x00", "\ufffd")
+
+
+async def claim_event(
+    session: AsyncSession, provider: str, external_id: str, now: datetime
+) -> bool:
+    """Record that this provider event is being handled; False if it was handled already."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(InboundEvent)
+        .values(provider=provider, external_id=external_id[:64], received_at=now)
+        .on_conflict_do_nothing(index_elements=["provider", "external_id"])
+        .returning(InboundEvent.provider)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def receive(
+    database: Database,
+    inbound: Inbound,
+    *,
+    conversation: Conversation,
+    clock: Clock,
+    wake_dispatcher: Callable[[], None],
+) -> Handled:
+    """Handle one inbound message in its own unit of work; wake the dispatcher after commit
+    when a reply was planned, so the citizen is answered at once rather than at the next tick."""
+    async with database.session() as session:
+        handled = await handle_inbound(session, inbound, conversation=conversation, now=clock.now())
+        planned = bool(session.info.get(PLANNED_FLAG))
+    if planned:
+        wake_dispatcher()
+    return handled
+
+
+async def handle_inbound(
+    session: AsyncSession, inbound: Inbound, *, conversation: Conversation, now: datetime
+) -> Handled:
+    """Log one inbound message and act on it; see the module docstring."""
+    if not await claim_event(session, inbound.provider, inbound.external_id, now):
+        logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
+        return Handled(duplicate=True)
+    intent = inbound.intent or parse_reply(inbound.text)
+    address = await session.scalar(
+        select(Address).where(
+            Address.channel == inbound.channel, Address.address == inbound.address
+        )
+    )
+    staff = None
+    if intent.kind is IntentKind.ACK or address is None:
+        staff = await _staff_sender(session, inbound)
+    if staff is not None:
+        row = await _log(session, inbound, intent, staff_id=staff.id)
+        reply = await acknowledge_by_staff(session, staff, intent, conversation.catalogs, now)
+        reply_id = None
+        if reply is not None:
+            reply_id = await _plan_reply(
+                session, inbound, reply, staff_id=staff.id, language=staff.language, now=now
+            )
+        return Handled(False, row.id, reply_id)
+    if address is None and inbound.start_code is not None:
+        link = await redeem_telegram_code(
+            session,
+            inbound.start_code,
+            chat_id=inbound.address,
+            catalogs=conversation.catalogs,
+            now=now,
+        )
+        if link is not None:
+            row = await _log(session, inbound, intent, participant_id=link.participant.id)
+            logger.info("participant %s linked a Telegram chat", link.participant.id)
+            return Handled(False, row.id, link.consent_request_id)
+    if address is None:
+        return await _from_unknown_sender(session, inbound, intent, conversation, now)
+    participant = await session.get_one(Participant, address.participant_id)
+    row = await _log(session, inbound, intent, participant_id=participant.id)
+    reply = await _apply(session, participant, address, row, intent, conversation, now)
+    if reply is None:
+        return Handled(False, row.id)
+    reply_id = await _plan_reply(
+        session,
+        inbound,
+        reply,
+        participant_id=participant.id,
+        language=participant.language,
+        now=now,
+    )
+    return Handled(False, row.id, reply_id)
+
+
+async def _apply(
+    session: AsyncSession,
+    participant: Participant,
+    address: Address,
+    row: Message,
+    intent: Intent,
+    conversation: Conversation,
+    now: datetime,
+) -> Reply | None:
+    catalogs = conversation.catalogs
+    if intent.kind is IntentKind.STOP:
+        return await opt_out(session, participant, now=now, catalogs=catalogs)
+    if intent.kind is IntentKind.START:
+        return await opt_in(session, participant, address, now=now, catalogs=catalogs)
+    if participant.opted_out_at is not None:
+        # Logged for the consultant; nothing but the STOP confirmation goes until START.
+        return None
+    if intent.kind is IntentKind.HELP:
+        mentor = await session.get(Staff, participant.mentor_id) if participant.mentor_id else None
+        body = catalogs.render(
+            participant.language, texts.HELP, mentor_name=mentor.name if mentor else ""
+        )
+        return Reply(MessageKind.REPLY, body)
+    if intent.kind is IntentKind.LANGUAGE:
+        if intent.language is None:
+            return Reply(
+                MessageKind.REPLY, catalogs.render(participant.language, texts.LANGUAGE_UNKNOWN)
+            )
+        participant.language = intent.language
+        participant.updated_at = now
+        return Reply(MessageKind.REPLY, catalogs.render(intent.language, texts.LANGUAGE_CHANGED))
+    if intent.kind in (IntentKind.YES, IntentKind.NO, IntentKind.SCORE):
+        question = await open_question(session, participant.id, intent.reference)
+        if question is None:
+            return Reply(
+                MessageKind.REPLY, catalogs.render(participant.language, texts.NO_OPEN_QUESTION)
+            )
+        answer = await answer_question(
+            session, participant, question, row, intent, catalogs=catalogs, now=now
+        )
+        if answer is not None:
+            return answer
+    # Free text, or an answer that does not fit the open question: a person reads it.
+    await raise_worrying_alert(session, participant, row, now=now)
+    return Reply(MessageKind.REPLY, catalogs.render(participant.language, texts.FREE_TEXT_ACK))
+
+
+async def opt_out(
+    session: AsyncSession, participant: Participant, *, now: datetime, catalogs: Catalogs
+) -> Reply:
+    """STOP: no more messages; pending ones are suppressed (kept in the log), one confirmation."""
+    if participant.opted_out_at is None:
+        participant.opted_out_at = now
+        participant.updated_at = now
+    suppressed = await suppress(
+        session, Message.participant_id == participant.id, now=now, reason="opted out"
+    )
+    logger.info(
+        "participant %s opted out; %d pending messages suppressed", participant.id, suppressed
+    )
+    return Reply(
+        MessageKind.STOP_CONFIRMATION,
+        catalogs.render(participant.language, texts.STOP_CONFIRMATION),
+    )
+
+
+async def opt_in(
+    session: AsyncSession,
+    participant: Participant,
+    address: Address,
+    *,
+    now: datetime,
+    catalogs: Catalogs,
+) -> Reply:
+    """START: messages again. The address written from is reachable again too."""
+    participant.opted_out_at = None
+    participant.updated_at = now
+    if address.status is AddressStatus.OPTED_OUT:
+        address.status = AddressStatus.ACTIVE
+        address.status_reason = "START"
+        address.status_changed_at = now
+    logger.info("participant %s opted in", participant.id)
+    return Reply(
+        MessageKind.START_CONFIRMATION,
+        catalogs.render(participant.language, texts.START_CONFIRMATION),
+    )
+
+
+async def _from_unknown_sender(
+    session: AsyncSession,
+    inbound: Inbound,
+    intent: Intent,
+    conversation: Conversation,
+    now: datetime,
+) -> Handled:
+    """Keep the message for an admin; answer politely, at most once a day per sender."""
+    row = await _log(session, inbound, intent)
+    logger.info("message from an unknown %s sender kept (id %s)", inbound.channel, row.id)
+    if intent.kind is IntentKind.STOP:
+        return Handled(False, row.id)  # they asked for silence
+    if inbound.start_code is not None:
+        body = conversation.catalogs.render(None, texts.TELEGRAM_LINK_INVALID)
+        dedupe_key = f"reply:{inbound.provider}:{inbound.external_id}"
+    else:
+        body = conversation.catalogs.render(None, texts.UNKNOWN_SENDER)
+        sender = hashlib.sha256(inbound.address.encode()).hexdigest()[:24]
+        day = now.astimezone(conversation.tz).date().isoformat()
+        dedupe_key = f"unknown_sender:{inbound.channel}:{sender}:{day}"
+    reply_id = await plan(
+        session,
+        Planned(
+            kind=MessageKind.UNKNOWN_SENDER_REPLY,
+            body=body,
+            due_at=now,
+            dedupe_key=dedupe_key,
+            channel=inbound.channel,
+            address=inbound.address,
+        ),
+    )
+    return Handled(False, row.id, reply_id)
+
+
+async def _staff_sender(session: AsyncSession, inbound: Inbound) -> Staff | None:
+    column = Staff.phone if inbound.channel is ChannelKind.SMS else Staff.telegram_chat_id
+    if inbound.channel not in (ChannelKind.SMS, ChannelKind.TELEGRAM):
+        return None
+    return await session.scalar(
+        select(Staff).where(column == inbound.address, Staff.active.is_(True)).limit(1)
+    )
+
+
+async def _log(
+    session: AsyncSession,
+    inbound: Inbound,
+    intent: Intent,
+    *,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+) -> Message:
+    value = intent.score or intent.language or intent.reference
+    row = Message(
+        direction=Direction.IN,
+        status=MessageStatus.RECEIVED,
+        kind=MessageKind.INBOUND,
+        participant_id=participant_id,
+        staff_id=staff_id,
+        channel=inbound.channel,
+        address=inbound.address[:64],
+        body=storable(inbound.text),
+        received_at=inbound.received_at,
+        intent=intent.kind,
+        intent_value=None if value is None else str(value),
+        created_at=inbound.received_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def _plan_reply(
+    session: AsyncSession,
+    inbound: Inbound,
+    reply: Reply,
+    *,
+    now: datetime,
+    language: str,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+) -> int | None:
+    return await plan(
+        session,
+        Planned(
+            kind=reply.kind,
+            body=reply.body,
+            due_at=now,
+            dedupe_key=f"reply:{inbound.provider}:{inbound.external_id}",
+            participant_id=participant_id,
+            staff_id=staff_id,
+            channel=inbound.channel,
+            address=inbound.address,
+            language=language,
+        ),
+    )
+
+
+async def telegram_membership_changed(
+    session: AsyncSession, *, external_id: str, chat_id: str, blocked: bool, now: datetime
+) -> None:
+    """The citizen blocked (or unblocked) the bot: the chat is opted out (or reachable again).
+
+    Blocking stops this channel only; the citizen's other address, if consented, takes over.
+    """
+    if not await claim_event(session, "telegram", external_id, now):
+        return
+    address = await session.scalar(
+        select(Address).where(Address.channel == ChannelKind.TELEGRAM, Address.address == chat_id)
+    )
+    if address is None:
+        return
+    if blocked and address.status is not AddressStatus.OPTED_OUT:
+        address.status = AddressStatus.OPTED_OUT
+        address.status_reason = "bot blocked"
+        address.status_changed_at = now
+        logger.info("participant %s blocked the bot on Telegram", address.participant_id)
+    elif not blocked and address.status is AddressStatus.OPTED_OUT:
+        address.status = AddressStatus.ACTIVE
+        address.status_reason = "bot unblocked"
+        address.status_changed_at = now
+        logger.info("participant %s unblocked the bot on Telegram", address.participant_id)

@@ -1,0 +1,104 @@
+"""Claiming due messages: one conditional UPDATE ... RETURNING, safe with several workers.
+
+1. ``expire_leases``: a row still ``sending`` after its lease ran out belongs to a worker that
+   died mid-send. The provider may have taken it, so it becomes ``unknown`` (shown to staff),
+   never resent blindly: a message is sent at most once.
+2. ``claim_due``: planned rows whose ``send_after`` has come, oldest first, move to ``sending``
+   with a lease and one more attempt, in one statement. On PostgreSQL the inner SELECT takes
+   ``FOR UPDATE SKIP LOCKED``, so two workers never wait for or take the same row; on SQLite the
+   write lock (``BEGIN IMMEDIATE``) serialises claims. Inside quiet hours only urgent rows are
+   claimed; the others stay planned and due, and go when the window ends.
+
+The claim only touches the ``(status, send_after)`` index, so a tick with nothing due costs one
+index probe however many future messages the table holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import ChannelKind, Message, MessageStatus, ReplyChoices
+
+LEASE_EXPIRED = "the worker stopped during the send; it may have gone out"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message this worker now holds (status ``sending``) and must finish."""
+
+    id: int
+    participant_id: int | None
+    staff_id: int | None
+    channel: ChannelKind | None
+    address: str | None
+    kind: str
+    body: str
+    language: str | None
+    choices: ReplyChoices | None
+    urgent: bool
+    appointment_id: int | None
+    alert_id: int | None
+    attempts: int
+
+
+_RETURNED = (
+    Message.id,
+    Message.participant_id,
+    Message.staff_id,
+    Message.channel,
+    Message.address,
+    Message.kind,
+    Message.body,
+    Message.language,
+    Message.choices,
+    Message.urgent,
+    Message.appointment_id,
+    Message.alert_id,
+    Message.attempts,
+)
+
+
+async def expire_leases(session: AsyncSession, *, now: datetime) -> int:
+    """Mark rows of dead workers ``unknown``; returns how many."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until < now)
+        .values(
+            status=MessageStatus.UNKNOWN, lease_until=None, finished_at=now, error=LEASE_EXPIRED
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta, urgent_only: bool
+) -> list[Claimed]:
+    """Take up to ``limit`` due planned rows for this worker (see the module docstring)."""
+    due = (
+        select(Message.id)
+        .where(Message.status == MessageStatus.PLANNED, Message.send_after <= now)
+        .order_by(Message.send_after, Message.id)
+        .limit(limit)
+    )
+    if urgent_only:
+        due = due.where(Message.urgent.is_(True))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(Message)
+        .where(Message.id.in_(due.scalar_subquery()), Message.status == MessageStatus.PLANNED)
+        .values(
+            status=MessageStatus.SENDING,
+            lease_until=now + lease,
+            attempts=Message.attempts + 1,
+        )
+        .returning(*_RETURNED)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(**row._mapping) for row in rows), key=lambda claimed: claimed.id)

@@ -1,0 +1,194 @@
+"""The inbound SMS route through the whole ASGI app: signatures, odd input, duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from bot.app import create_app
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.db import Database
+from bot.models import Direction, InboundEvent, Message
+from handlers.sms import EMPTY_TWIML, SMS_PATH
+from tests.factories import CITIZEN_PHONE, add_participant
+
+PUBLIC_URL = "https://brobygger.example.org"
+AUTH_TOKEN = "test-twilio-auth-token"
+
+
+def sign(form: dict[str, str], url: str = PUBLIC_URL + SMS_PATH) -> str:
+    signature: str = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    return signature
+
+
+def sms_form(body: str, sid: str = "SM" + "1" * 32, sender: str = CITIZEN_PHONE) -> dict[str, str]:
+    return {"MessageSid": sid, "From": sender, "To": "+4570000000", "Body": body}
+
+
+@pytest.fixture
+async def client(database: Database, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+    settings = load_settings(
+        {},
+        database_url=database.url,
+        public_url=PUBLIC_URL,
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from="+4570000000",
+        twilio_api_url="http://127.0.0.1:9",
+    )
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        # The app is reached on its internal host, not PUBLIC_URL, as behind a proxy.
+        async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as c:
+            yield c
+
+
+async def post(client: httpx.AsyncClient, form: dict[str, str], signature: str | None = None):
+    headers = {"X-Twilio-Signature": sign(form) if signature is None else signature}
+    return await client.post(SMS_PATH, data=form, headers=headers)
+
+
+async def inbound_rows(database: Database) -> list[Message]:
+    async with database.read() as session:
+        return list(await session.scalars(select(Message).where(Message.direction == Direction.IN)))
+
+
+async def test_a_signed_sms_is_logged_and_answered_with_empty_twiml(client, database, clock):
+    async with database.session() as session:
+        participant = await add_participant(session, now=clock.now())
+    response = await post(client, sms_form("Ja tak"))
+    assert response.status_code == 200
+    assert response.text == EMPTY_TWIML
+    assert response.headers["content-type"].startswith("application/xml")
+    [row] = await inbound_rows(database)
+    assert (row.participant_id, row.address, row.body, row.intent) == (
+        participant.id,
+        CITIZEN_PHONE,
+        "Ja tak",
+        "yes",
+    )
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "",  # missing
+        "bm90IGEgc2lnbmF0dXJl",  # forged
+        # Signed for the host the request reached instead of PUBLIC_URL: refused.
+        sign(sms_form("Ja"), "http://internal:8000" + SMS_PATH),
+        # Signed by someone with another auth token.
+        RequestValidator("another-token").compute_signature(PUBLIC_URL + SMS_PATH, sms_form("Ja")),
+    ],
+    ids=["missing", "forged", "request-host", "other-token"],
+)
+async def test_a_bad_signature_gets_403_and_writes_nothing(client, database, signature):
+    response = await post(client, sms_form("Ja"), signature)
+    assert response.status_code == 403
+    assert await inbound_rows(database) == []
+    async with database.read() as session:
+        assert await session.scalar(select(func.count()).select_from(InboundEvent)) == 0
+
+
+async def test_a_signed_body_changed_in_transit_gets_403(client, database):
+    signature = sign(sms_form("Ja"))
+    response = await post(client, sms_form("Nej"), signature)
+    assert response.status_code == 403
+    assert await inbound_rows(database) == []
+
+
+@pytest.mark.parametrize("missing", ["MessageSid", "From"])
+async def test_missing_fields_get_400_and_write_nothing(client, database, missing):
+    form = sms_form("Ja")
+    del form[missing]
+    response = await post(client, form)
+    assert response.status_code == 400
+    assert await inbound_rows(database) == []
+
+
+async def test_a_missing_body_is_an_empty_message(client, database):
+    form = sms_form("")
+    del form["Body"]
+    response = await post(client, form)
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.body == ""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x" * 5000,
+        "ok 👍🏽 tak ❤️",
+        "مرحبا، نعم سأحضر",  # RTL
+        "שלום \u202eevil\u202c",  # bidi override characters
+        "<script>alert('x')</script><b>JA</b>",
+        "'; DROP TABLE messages; --",
+        "Robert'); DELETE FROM participants WHERE ('1'='1",
+        "æøå ÆØÅ\r\nlinje to\ttab",
+        '=HYPERLINK("http://example.org")',
+    ],
+    ids=["5000-chars", "emoji", "rtl", "bidi", "html", "sql", "sql2", "danish-crlf", "csv"],
+)
+async def test_odd_bodies_are_stored_exactly_as_received(client, database, clock, body):
+    async with database.session() as session:
+        await add_participant(session, now=clock.now())
+    response = await post(client, sms_form(body))
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.body == body
+
+
+async def test_invalid_utf8_is_stored_as_decoded_with_replacement_characters(client, database):
+    # Percent-encoded bytes that are not UTF-8; the form decoder turns them into U+FFFD, and
+    # the signature covers the decoded values, as Twilio computes it over its parameters.
+    raw = "MessageSid=SM" + "2" * 32 + "&From=%2B4520304050&Body=ja%FF%FEtak"
+    decoded = {"MessageSid": "SM" + "2" * 32, "From": CITIZEN_PHONE, "Body": "ja\ufffd\ufffdtak"}
+    response = await client.post(
+        SMS_PATH,
+        content=raw.encode("ascii"),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(decoded),
+        },
+    )
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.body == "ja\ufffd\ufffdtak"
+
+
+async def test_nul_and_raw_bytes_never_crash_the_route(client, database):
+    form = sms_form("ja\x00tak")
+    response = await client.post(
+        SMS_PATH,
+        content=urlencode(form).encode(),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(form),
+        },
+    )
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.body == "ja\ufffdtak"  # PostgreSQL cannot hold NUL; both databases agree
+
+
+async def test_the_same_sms_delivered_five_times_at_once_is_logged_once(client, database, clock):
+    async with database.session() as session:
+        await add_participant(session, now=clock.now())
+    form = sms_form("hvem er det?", sid="SM" + "5" * 32)
+    responses = await asyncio.gather(*(post(client, form) for _ in range(5)))
+    assert [r.status_code for r in responses] == [200] * 5
+    assert all(r.text == EMPTY_TWIML for r in responses)
+    [row] = await inbound_rows(database)
+    async with database.read() as session:
+        replies = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "out")
+        )
+    assert row.body == "hvem er det?" and replies == 1

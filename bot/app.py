@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DISPATCH_TICK = "dispatch"
-
 
 @dataclass
 class Runtime:
@@ -186,15 +184,14 @@ def banner(runtime: Runtime) -> str:
 async def _start_telegram(runtime: Runtime) -> None:
     """Build the Telegram Application and start receiving (webhook or polling)."""
     settings = runtime.settings
-    if not settings.telegram_enabled:
+    if runtime.telegram_bot is None:
         return
     intake = telegram.TelegramIntake(
         database=runtime.database,
         conversation=Conversation(runtime.catalogs, settings.tz),
         clock=runtime.clock,
-        wake_dispatcher=runtime.wake_dispatcher,
     )
-    application = telegram.build_application(settings, intake)
+    application = telegram.build_application(settings, intake, runtime.telegram_bot)
     runtime.telegram_application = application
     await telegram.start_telegram(application, settings)
 
@@ -239,9 +236,12 @@ def create_app(
             yield
         finally:
             if runtime.telegram_application is not None:
-                await telegram.stop_telegram(runtime.telegram_application)
+                await telegram.stop_receiving(runtime.telegram_application)
             runtime.ticks.shutdown()
             await stop_dispatcher()
+            if runtime.telegram_application is not None:
+                # Shuts the shared bot down too: only after the dispatcher's last send.
+                await runtime.telegram_application.shutdown()
             await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+DISPATCH_TICK = "dispatch"
+
 
 @dataclass
 class Runtime:

@@ -11,12 +11,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BrobyggerError
+from bot.i18n import Catalogs
 from bot.models import (
     Address,
     ChannelKind,
@@ -28,8 +28,9 @@ from bot.models import (
     SiteKind,
     Staff,
 )
+from bot.phones import PhoneNumberError, to_e164
+from bot.services.enrolment import EnrolmentError, enrol_participant, plan_consent_request
 
-DEFAULT_REGION = "DK"
 MAX_ID = 2**31 - 1
 POSITIVE_OUTCOMES = frozenset({Outcome.JOB, Outcome.EDUCATION, Outcome.OTHER_POSITIVE})
 
@@ -51,14 +52,11 @@ def printable(value: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    """An E.164 mobile number; Danish numbers may be typed without +45."""
+    """An E.164 number; Danish numbers may be typed without +45 (see ``bot.phones``)."""
     try:
-        number = phonenumbers.parse(value, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        return to_e164(value)
+    except PhoneNumberError:
+        raise ValueError("not a valid phone number") from None
 
 
 class ParticipantIn(BaseModel):
@@ -128,23 +126,67 @@ async def check_references(session: AsyncSession, data: ParticipantIn, *, today:
 
 
 async def create_participant(
-    session: AsyncSession, data: ParticipantIn, *, created_by: int, today: date
+    session: AsyncSession,
+    data: ParticipantIn,
+    *,
+    created_by: int,
+    today: date,
+    catalogs: Catalogs,
+    now: datetime,
 ) -> Participant:
-    """Register a participant with their address (SMS number, or a simulated phone)."""
+    """Enrol a participant and ask for consent, then file them under their sites.
+
+    An SMS participant is enrolled by ``bot.services.enrolment`` (the consent question goes out
+    by SMS). A participant on the phone simulator (demo and training) gets a simulator address
+    and the same consent question there.
+    """
     await check_references(session, data, today=today)
-    participant = Participant(
-        name=data.name,
-        language=data.language,
-        prison_id=data.prison_id,
-        jobcentre_id=data.jobcentre_id,
-        mentor_id=data.mentor_id,
-        consultant_id=data.consultant_id or created_by,
-        release_date=data.release_date,
-    )
-    session.add(participant)
-    await session.flush()
-    address = data.phone if data.channel is ChannelKind.SMS else f"sim-{secrets.token_hex(4)}"
-    session.add(Address(participant_id=participant.id, channel=data.channel, address=address))
+    if data.mentor_id is None:
+        raise InputProblem("mentor_id", "choose a mentor")
+    mentor = await session.get_one(Staff, data.mentor_id)
+    consultant_id = data.consultant_id or created_by
+    if data.channel is ChannelKind.SMS:
+        try:
+            enrolment = await enrol_participant(
+                session,
+                name=data.name,
+                phone=data.phone,
+                telegram=False,
+                language=data.language,
+                mentor_email=mentor.email,
+                catalogs=catalogs,
+                now=now,
+                consultant_id=consultant_id,
+            )
+        except (EnrolmentError, PhoneNumberError) as error:
+            raise InputProblem("phone", str(error)) from None
+        participant = await session.get_one(Participant, enrolment.participant_id)
+    else:
+        participant = Participant(
+            name=data.name,
+            language=data.language,
+            mentor_id=mentor.id,
+            consultant_id=consultant_id,
+            enrolled_at=now,
+        )
+        session.add(participant)
+        await session.flush()
+        address = f"sim-{participant.id}-{secrets.token_hex(3)}"
+        session.add(
+            Address(participant_id=participant.id, channel=ChannelKind.SIMULATOR, address=address)
+        )
+        await plan_consent_request(
+            session,
+            participant,
+            mentor_name=mentor.name,
+            channel=ChannelKind.SIMULATOR,
+            address=address,
+            catalogs=catalogs,
+            now=now,
+        )
+    participant.prison_id = data.prison_id
+    participant.jobcentre_id = data.jobcentre_id
+    participant.release_date = data.release_date
     await session.flush()
     await session.refresh(participant, ["addresses"])
     return participant

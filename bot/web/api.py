@@ -89,7 +89,12 @@ async def create(request: Request, viewer: ApiViewer, data: ParticipantIn) -> Pa
     try:
         async with runtime.database.session() as db:
             participant = await create_participant(
-                db, data, created_by=viewer.id, today=now.astimezone(runtime.settings.tz).date()
+                db,
+                data,
+                created_by=viewer.id,
+                today=now.astimezone(runtime.settings.tz).date(),
+                catalogs=runtime.catalogs,
+                now=now,
             )
             await record(
                 db,

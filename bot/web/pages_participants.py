@@ -149,7 +149,12 @@ async def new_participant(request: Request, viewer: PageViewer) -> Response:
         try:
             async with runtime.database.session() as db:
                 participant = await create_participant(
-                    db, data, created_by=viewer.id, today=now.astimezone(runtime.settings.tz).date()
+                    db,
+                    data,
+                    created_by=viewer.id,
+                    today=now.astimezone(runtime.settings.tz).date(),
+                    catalogs=runtime.catalogs,
+                    now=now,
                 )
                 await record(
                     db,

@@ -6,6 +6,7 @@ session cookie and the CSRF token the way a browser does.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import AsyncIterator
@@ -28,6 +29,9 @@ from bot.models import (
     Appointment,
     AppointmentKind,
     ChannelKind,
+    Consent,
+    ConsentMethod,
+    ConsentPurpose,
     Direction,
     Message,
     MessageKind,
@@ -147,6 +151,31 @@ class Desk:
             )
             db.add(Address(participant_id=participant.id, channel=channel, address=address))
             return participant
+
+    async def consent(self, participant: Participant) -> None:
+        """The participant said yes to every purpose (by SMS)."""
+        async with self.database.session() as db:
+            for purpose in ConsentPurpose:
+                db.add(
+                    Consent(
+                        participant_id=participant.id,
+                        purpose=purpose,
+                        channel=ChannelKind.SMS,
+                        method=ConsentMethod.REPLY,
+                        text="Må vi sende dig beskeder?",
+                        given_at=self.clock.now(),
+                    )
+                )
+
+    async def wait_for_status(self, message_id: int, *statuses: MessageStatus) -> Message:
+        """Poll (at most 15 s) until the dispatcher has moved the message to one of ``statuses``."""
+        async with asyncio.timeout(15):
+            while True:
+                async with self.database.read() as db:
+                    message = await db.get_one(Message, message_id)
+                if message.status in statuses:
+                    return message
+                await asyncio.sleep(0.05)
 
     async def inbound(
         self,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bot.models import Alert, ApiToken, Message, MessageKind, MessageStatus, Role, SiteKind, Staff
+from bot.models import (
+    Alert,
+    ApiToken,
+    ChannelKind,
+    MessageKind,
+    MessageStatus,
+    Role,
+    SiteKind,
+    Staff,
+)
 from tests.integration.dashboard.desk import Desk
 from tests.integration.dashboard.world import build_world
 
@@ -46,6 +55,7 @@ async def test_a_disabled_account_or_revoked_token_stops_at_once(desk: Desk) -> 
 async def test_a_consultant_creates_and_updates_a_participant(desk: Desk) -> None:
     prison = await desk.site(SiteKind.PRISON, "Statsfængslet Nord")
     consultant = await desk.staff(Role.CONSULTANT, "Karin Konsulent", [prison])
+    mentor = await desk.staff(Role.MENTOR, "Mads Mentor")
     token = await desk.token(consultant)
     async with desk.client() as client:
         created = await client.post(
@@ -55,6 +65,7 @@ async def test_a_consultant_creates_and_updates_a_participant(desk: Desk) -> Non
                 "name": "Ole Olsen",
                 "phone": "20304050",
                 "prison_id": prison.id,
+                "mentor_id": mentor.id,
                 "release_date": "2026-02-01",
             },
         )
@@ -143,13 +154,13 @@ async def test_timeline_outcome_message_and_acknowledge(desk: Desk) -> None:
     assert acknowledged.json() == {"alert_id": world.alert.id, "acknowledged": True}
     assert mentor_closes.status_code == 403
     assert closed.json()["outcome"] == "job" and closed.json()["status"] == "closed"
+    message = await desk.wait_for_status(written.json()["message_id"], MessageStatus.DELIVERED)
     async with desk.database.read() as db:
-        message = await db.get_one(Message, written.json()["message_id"])
         alert = await db.get_one(Alert, world.alert.id)
-    assert (message.kind, message.status, message.author_id) == (
+    assert (message.kind, message.author_id, message.channel) == (
         MessageKind.STAFF_MESSAGE,
-        MessageStatus.PLANNED,
         world.mentor.id,
+        ChannelKind.SMS,  # the mentee's channel (simulated here: no Twilio credentials)
     )
     assert alert.acknowledged_by_id == world.mentor.id
 

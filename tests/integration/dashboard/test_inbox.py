@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Message, MessageKind, MessageStatus
+from bot.models import ChannelKind, Message, MessageKind, MessageStatus
 from tests.integration.dashboard.desk import Desk
 from tests.integration.dashboard.world import build_world
 
@@ -30,9 +30,11 @@ async def test_a_mentor_writes_to_a_mentee_through_the_outbox(desk: Desk) -> Non
         messages = (
             await db.scalars(select(Message).where(Message.kind == MessageKind.STAFF_MESSAGE))
         ).all()
-    assert [(m.body, m.author_id, m.status, m.participant_id) for m in messages] == [
-        ("Hej Ole!", world.mentor.id, MessageStatus.PLANNED, world.mentee.id)
+    assert [(m.body, m.author_id, m.participant_id) for m in messages] == [
+        ("Hej Ole!", world.mentor.id, world.mentee.id)
     ]
+    delivered = await desk.wait_for_status(messages[0].id, MessageStatus.DELIVERED)
+    assert delivered.channel is ChannelKind.SMS
     assert "Hej Ole!" in timeline.text and "Mads Mentor" in timeline.text
 
 

@@ -82,13 +82,12 @@ async def test_bad_input_is_shown_by_field_and_nothing_is_saved(desk: Desk) -> N
 
 async def test_a_number_belongs_to_one_participant(desk: Desk) -> None:
     consultant = await desk.staff(Role.CONSULTANT, "Karin Konsulent")
+    mentor = await desk.staff(Role.MENTOR, "Mads Mentor")
+    ole = {"name": "Ole", "phone": "20304050", "mentor_id": str(mentor.id)}
+    per = {"name": "Per", "phone": "+4520304050", "mentor_id": str(mentor.id)}
     async with desk.signed_in(consultant) as client:
-        first = await desk.post_form(
-            client, "/participants/new", {"name": "Ole", "phone": "20304050"}
-        )
-        second = await desk.post_form(
-            client, "/participants/new", {"name": "Per", "phone": "+4520304050"}
-        )
+        first = await desk.post_form(client, "/participants/new", ole)
+        second = await desk.post_form(client, "/participants/new", per)
     assert first.status_code == 303
     assert second.status_code == 422 and 'id="error-phone"' in second.text
 

@@ -124,7 +124,7 @@ API: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     (
         "POST",
         "/api/participants",
-        {"name": "Per Persen", "channel": "simulator"},
+        {"name": "Per Persen", "channel": "simulator", "mentor_id": "{mentor}"},
         {"admin": 201, "consultant": 201, "outsider": 201, "mentor": 403, "other_mentor": 403},
     ),
     (

@@ -45,6 +45,7 @@ async def test_the_session_cookie_is_httponly_and_samesite(desk: Desk) -> None:
 
 async def test_a_form_post_without_the_csrf_token_is_rejected(desk: Desk) -> None:
     consultant = await desk.staff(Role.CONSULTANT, "Karin Konsulent")
+    mentor = await desk.staff(Role.MENTOR, "Mads Mentor")
     async with desk.signed_in(consultant) as client:
         without = await client.post(
             "/participants/new", data={"name": "Ole Olsen", "phone": "20304050"}
@@ -54,7 +55,9 @@ async def test_a_form_post_without_the_csrf_token_is_rejected(desk: Desk) -> Non
             data={"name": "Ole Olsen", "phone": "20304050", "csrf_token": "forged"},
         )
         with_token = await desk.post_form(
-            client, "/participants/new", {"name": "Ole Olsen", "phone": "20304050"}
+            client,
+            "/participants/new",
+            {"name": "Ole Olsen", "phone": "20304050", "mentor_id": str(mentor.id)},
         )
     assert without.status_code == 403
     assert forged.status_code == 403

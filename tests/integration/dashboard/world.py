@@ -40,5 +40,6 @@ async def build_world(desk: Desk) -> World:
         mentor=mentor,
         release_date=date(2026, 2, 1),
     )
+    await desk.consent(mentee)
     alert = await desk.alert(mentee)
     return World(admin, consultant, outsider, mentor, other_mentor, mentee, alert)

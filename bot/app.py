@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,8 +26,9 @@ from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.web import health
 from bot.web.dashboard import mount_dashboard
+from bot.web.pages_phone import CitizenReply
 from handlers import sms, telegram, twilio_status
-from handlers.conversation import Conversation
+from handlers.conversation import Conversation, Inbound, receive
 from schedules.alerting import notify_alerts
 from schedules.care_rules import CareRules
 from schedules.dispatcher import DispatchOptions, dispatch_due
@@ -198,6 +200,25 @@ async def _start_telegram(runtime: Runtime) -> None:
     await telegram.start_telegram(application, settings)
 
 
+def citizen_reply(runtime: Runtime) -> CitizenReply:
+    """The phone simulator's "reply as the citizen": an inbound message on a simulated channel,
+    handled by the same conversation service as a real SMS or Telegram message."""
+    conversation = Conversation(runtime.catalogs, runtime.settings.tz)
+
+    async def reply(channel: ChannelKind, address: str, text: str) -> None:
+        inbound = Inbound(
+            provider="simulator",
+            external_id=uuid.uuid4().hex,
+            channel=channel,
+            address=address,
+            text=text,
+            received_at=runtime.clock.now(),
+        )
+        await receive(runtime.database, inbound, conversation=conversation, clock=runtime.clock)
+
+    return reply
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
@@ -228,6 +249,7 @@ def create_app(
             catalogs=catalogs,
         )
         app.state.runtime = runtime
+        app.state.citizen_reply = citizen_reply(runtime)
         stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from bot.models import Alert, Participant, Role, Staff
+from bot.models import Alert, Appointment, Participant, Role, Staff
 from bot.services.api_tokens import staff_for_token
 from bot.services.participants import MAX_ID as ROW_ID_MAX
 from bot.web.sessions import CSRF_FIELD, SessionData, csrf_matches
@@ -130,6 +130,17 @@ async def alert_for(session: AsyncSession, viewer: Viewer, alert_id: int) -> Ale
         return alert
     await participant_for(session, viewer, alert.participant_id)
     return alert
+
+
+async def appointment_for(
+    session: AsyncSession, viewer: Viewer, appointment_id: int, participant_id: int | None = None
+) -> Appointment:
+    """A meeting of a participant in scope (and of ``participant_id`` if given); else 404."""
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None or participant_id not in (None, appointment.participant_id):
+        raise HTTPException(status_code=404, detail="no such meeting")
+    await participant_for(session, viewer, appointment.participant_id)
+    return appointment
 
 
 async def active_staff(session: AsyncSession, staff_id: int | None) -> Staff | None:

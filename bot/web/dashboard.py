@@ -12,9 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.web import (
     api,
+    api_meetings,
     pages_inbox,
+    pages_meetings,
     pages_overview,
     pages_participants,
+    pages_phone,
     pages_reports,
     pages_signin,
 )
@@ -53,11 +56,14 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)
+    app.include_router(api_meetings.router)
     for router in (
         pages_signin.router,
         pages_overview.router,
         pages_participants.router,
         pages_reports.router,
         pages_inbox.router,
+        pages_meetings.router,
+        pages_phone.router,
     ):
         app.include_router(router)

@@ -12,7 +12,16 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from bot import outbox
-from bot.models import ChannelKind, Message, Outcome, Participant, ParticipantStatus, Site, Staff
+from bot.models import (
+    AppointmentKind,
+    ChannelKind,
+    Message,
+    Outcome,
+    Participant,
+    ParticipantStatus,
+    Site,
+    Staff,
+)
 from bot.services.audit_trail import record
 from bot.services.participants import (
     InputProblem,
@@ -35,6 +44,7 @@ from bot.web.access import (
     participant_scope,
     runtime_of,
 )
+from bot.web.pages_phone import phone_messages, simulated_address
 from bot.web.templating import pages_of
 
 router = APIRouter(include_in_schema=False)
@@ -247,7 +257,11 @@ async def timeline_page(request: Request, participant_id: RowId, viewer: PageVie
             purpose="timeline",
             now=now,
         )
-    simulated = [a for a in participant.addresses if a.channel is ChannelKind.SIMULATOR]
+        simulated = simulated_address(participant, runtime.simulated_channels)
+        phone = await phone_messages(db, participant.id) if simulated else None
+    meetings = sorted(
+        (e.appointment for e in entries if e.appointment is not None), key=lambda a: a.starts_at
+    )
     return pages_of(request).render(
         request,
         "timeline.html",
@@ -258,7 +272,11 @@ async def timeline_page(request: Request, participant_id: RowId, viewer: PageVie
         sites=sites,
         staff=staff,
         outcomes=list(Outcome),
-        simulated=bool(simulated),
+        phone=phone,
+        meetings=meetings,
+        kinds=list(AppointmentKind),
+        tz=runtime.settings.tz,
+        now=now,
         Action=Action,
     )
 

@@ -35,6 +35,8 @@ class Pages:
         )
         self.env.filters["local"] = self.local
         self.env.filters["day"] = self.day
+        self.env.filters["isodate"] = lambda v: v.astimezone(self.tz).date().isoformat()
+        self.env.filters["hhmm"] = lambda v: v.astimezone(self.tz).strftime("%H:%M")
 
     def local(self, value: datetime | None) -> str:
         return value.astimezone(self.tz).strftime("%d.%m.%Y %H:%M") if value else ""

@@ -245,6 +245,25 @@ DANISH: dict[str, str] = {
     "Alerts": "Alarmer",
     "acknowledged": "kvitteret",
     "No alerts in the period.": "Ingen alarmer i perioden.",
+    # Meetings and the phone simulator
+    "Meetings": "Møder",
+    "Date": "Dato",
+    "Time": "Klokken",
+    "Move": "Flyt",
+    "Attended": "Mødt",
+    "Missed": "Udeblev",
+    "No meetings yet.": "Ingen møder endnu.",
+    "New meeting": "Nyt møde",
+    "Place (the citizen sees it)": "Sted (borgeren ser det)",
+    "Note for staff": "Note til medarbejdere",
+    "The place may be shown even if it names a sensitive place": (
+        "Stedet må vises, selv om det nævner et følsomt sted"
+    ),
+    "Add meeting": "Tilføj møde",
+    "The participant's phone (simulator)": "Deltagerens telefon (simulator)",
+    "Nothing received yet.": "Intet modtaget endnu.",
+    "Reply as the participant": "Svar som deltageren",
+    "Send reply": "Send svar",
     # Inbox
     "Their own words; plain answers are on the timeline.": (
         "Deres egne ord; korte svar (ja, nej, en score) står på tidslinjen."

@@ -24,6 +24,7 @@ from bot.i18n import Catalogs
 from bot.models import ChannelKind
 from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
+from bot.services.demo import DemoLogin, seed_demo
 from bot.web import health
 from bot.web.dashboard import mount_dashboard
 from bot.web.pages_phone import CitizenReply
@@ -66,6 +67,9 @@ class Runtime:
     telegram_bot: ExtBot[int] | None = None
     # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
     telegram_application: TelegramApplication | None = None
+
+    # The demo staff created on this start (first start without credentials), for the banner.
+    demo_logins: list[DemoLogin] = field(default_factory=list)
 
     def wake_dispatcher(self) -> None:
         """Send what was just planned now rather than at the next tick."""
@@ -180,9 +184,28 @@ def banner(runtime: Runtime) -> str:
             f"  dashboard  http://{settings.host}:{settings.port}/",
             f"  health     http://{settings.host}:{settings.port}/healthz",
             f"  ticks      {', '.join(runtime.ticks.names) or 'none yet'}",
+            *_demo_lines(runtime.demo_logins),
             "  Press Ctrl-C to stop.",
         ]
     )
+
+
+def _demo_lines(logins: list[DemoLogin]) -> list[str]:
+    if not logins:
+        return []
+    lines = ["  demo       an invented programme was seeded; sign in as (passwords shown once):"]
+    lines += [f"             {login.role:<10} {login.email}  {login.password}" for login in logins]
+    return lines
+
+
+async def seed_demo_once(runtime: Runtime) -> None:
+    """Without provider credentials, seed the demo programme on first start (no staff yet)."""
+    if not runtime.settings.demo or runtime.live_channels:
+        return
+    async with runtime.database.session() as session:
+        runtime.demo_logins = await seed_demo(
+            session, catalogs=runtime.catalogs, rules=runtime.rules, now=runtime.clock.now()
+        )
 
 
 async def _start_telegram(runtime: Runtime) -> None:
@@ -255,6 +278,7 @@ def create_app(
         runtime.ticks.start()
         try:
             await _start_telegram(runtime)
+            await seed_demo_once(runtime)
             if show_banner:
                 print(banner(runtime), flush=True)
             yield

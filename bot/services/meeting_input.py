@@ -6,13 +6,17 @@ this module only turns typed values into the arguments it takes, with field-name
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from bot.models import AppointmentKind, Attendance
 from bot.services.participants import InputProblem, printable
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 class MeetingIn(BaseModel):
@@ -23,6 +27,8 @@ class MeetingIn(BaseModel):
     place: str = Field(min_length=1, max_length=300)
     note: str | None = Field(default=None, max_length=2000)
     allow_sensitive_place: bool = False
+
+    _starts_at_utc = field_validator("starts_at")(_utc)
 
     @field_validator("place", "note")
     @classmethod
@@ -36,6 +42,8 @@ class MeetingMove(BaseModel):
     starts_at: AwareDatetime
     place: str | None = Field(default=None, min_length=1, max_length=300)
     allow_sensitive_place: bool = False
+
+    _starts_at_utc = field_validator("starts_at")(_utc)
 
     @field_validator("place")
     @classmethod

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from bot.models import Alert, Participant, Role, SiteKind, Staff
+from bot.models import Alert, Appointment, Participant, Role, SiteKind, Staff
 from tests.integration.dashboard.desk import Desk
 
 
@@ -18,6 +18,7 @@ class World:
     other_mentor: Staff
     mentee: Participant
     alert: Alert
+    meeting: Appointment  # tomorrow, scheduled
 
     def by_role(self, name: str) -> Staff:
         staff: Staff = getattr(self, name)
@@ -42,4 +43,5 @@ async def build_world(desk: Desk) -> World:
     )
     await desk.consent(mentee)
     alert = await desk.alert(mentee)
-    return World(admin, consultant, outsider, mentor, other_mentor, mentee, alert)
+    meeting = await desk.meeting(mentee, desk.clock.now() + timedelta(days=1))
+    return World(admin, consultant, outsider, mentor, other_mentor, mentee, alert, meeting)

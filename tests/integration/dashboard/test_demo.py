@@ -6,7 +6,16 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.models import Alert, AlertReason, Appointment, Message, MessageKind, Participant, Staff
+from bot.models import (
+    Alert,
+    AlertReason,
+    Appointment,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Participant,
+    Staff,
+)
 from tests.integration.dashboard.desk import running_desk
 
 
@@ -23,6 +32,27 @@ async def test_first_start_seeds_a_demo_whose_logins_work(
             overview = await client.get("/")
         assert signed_in.status_code == 303
         assert "Ali Prøvesen" in overview.text  # his missed meeting is an open alert
+        # Jonas's confirmation request reaches his simulated phone; he declines as the demo says.
+        async with database.read() as db:
+            jonas = await db.scalar(select(Participant).where(Participant.name == "Jonas Testesen"))
+            assert jonas is not None
+            request = await db.scalar(
+                select(Message.id).where(
+                    Message.participant_id == jonas.id,
+                    Message.kind == MessageKind.CONFIRMATION_REQUEST,
+                )
+            )
+        assert request is not None
+        await desk.wait_for_status(request, MessageStatus.DELIVERED)
+        address = jonas.addresses[0]
+        await desk.app.state.citizen_reply(address.channel, address.address, "NEJ")
+        async with database.read() as db:
+            declined = await db.scalar(
+                select(Alert).where(
+                    Alert.participant_id == jonas.id, Alert.reason == AlertReason.DECLINED_MEETING
+                )
+            )
+        assert declined is not None
     async with database.read() as db:
         assert await db.scalar(select(func.count(Participant.id))) == 5
         reasons = (await db.scalars(select(Alert.reason))).all()

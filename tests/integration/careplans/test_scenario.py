@@ -13,7 +13,7 @@ then every alert and acknowledgement, and that nothing went twice or in quiet ho
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,16 +22,13 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.models import (
-    Address,
     Alert,
     AlertReason,
     AppointmentKind,
     Attendance,
     ChannelKind,
-    ConsentMethod,
     Message,
     MessageStatus,
-    Participant,
     Role,
 )
 from bot.services.appointments import (
@@ -40,9 +37,8 @@ from bot.services.appointments import (
     move_appointment,
     record_attendance,
 )
-from bot.services.consent import record_consents
 from handlers.replies import button_data, parse_button
-from tests.integration.careplans.people import add_staff
+from tests.integration.careplans.people import add_staff, enrol
 from tests.integration.careplans.world import Sent, World
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -95,28 +91,15 @@ async def _enrol(world: World) -> tuple[int, int, int]:
     consultant = await add_staff(
         world.database, name="Karim Nielsen", role=Role.CONSULTANT, phone=KARIM
     )
-    async with world.database.session() as session:
-        participant = Participant(
-            name="Jonas Kragh",
-            language="da",
-            release_date=local("2026-02-02 00:00").astimezone(CPH).date(),
-            mentor_id=mentor,
-            consultant_id=consultant,
-            enrolled_at=world.clock.now(),
-        )
-        session.add(participant)
-        await session.flush()
-        session.add(Address(participant_id=participant.id, channel=SMS, address=JONAS))
-        await record_consents(
-            session,
-            participant_id=participant.id,
-            text="Samtykke givet på papir ved indskrivningen",
-            channel=None,
-            method=ConsentMethod.STAFF_RECORDED,
-            now=world.clock.now(),
-            recorded_by_id=consultant,
-        )
-        return participant.id, mentor, consultant
+    participant = await enrol(
+        world.database,
+        now=world.clock.now(),
+        release_date=date(2026, 2, 2),
+        mentor_id=mentor,
+        consultant_id=consultant,
+        phone=JONAS,
+    )
+    return participant, mentor, consultant
 
 
 async def _meeting(

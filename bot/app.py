@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DISPATCH_TICK = "dispatch"
-
 
 @dataclass
 class Runtime:
@@ -61,12 +59,8 @@ class Runtime:
     # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
     # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
     telegram_bot: ExtBot[int] | None = None
-    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    # Receives Telegram updates (polling or webhook) on that bot; None without Telegram.
     telegram_application: TelegramApplication | None = None
-
-    def wake_dispatcher(self) -> None:
-        """Send what was just planned now rather than at the next tick."""
-        self.ticks.wake(DISPATCH_TICK)
 
 
 def dispatch_options(settings: Settings) -> DispatchOptions:
@@ -99,8 +93,8 @@ def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
             running.discard(task)
 
     interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
-    runtime.ticks.every(interval, DISPATCH_TICK, dispatch)
-    remove_hook = on_planned_commit(runtime.database, runtime.wake_dispatcher)
+    runtime.ticks.every(interval, "dispatch", dispatch)
+    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
 
     async def stop() -> None:
         remove_hook()
@@ -185,15 +179,14 @@ def banner(runtime: Runtime) -> str:
 async def _start_telegram(runtime: Runtime) -> None:
     """Build the Telegram Application and start receiving (webhook or polling)."""
     settings = runtime.settings
-    if not settings.telegram_enabled:
+    if runtime.telegram_bot is None:
         return
     intake = telegram.TelegramIntake(
         database=runtime.database,
         conversation=Conversation(runtime.catalogs, settings.tz),
         clock=runtime.clock,
-        wake_dispatcher=runtime.wake_dispatcher,
     )
-    application = telegram.build_application(settings, intake)
+    application = telegram.build_application(settings, intake, runtime.telegram_bot)
     runtime.telegram_application = application
     await telegram.start_telegram(application, settings)
 
@@ -238,9 +231,12 @@ def create_app(
             yield
         finally:
             if runtime.telegram_application is not None:
-                await telegram.stop_telegram(runtime.telegram_application)
+                await telegram.stop_receiving(runtime.telegram_application)
             runtime.ticks.shutdown()
             await stop_dispatcher()
+            if runtime.telegram_application is not None:
+                # Shuts the shared bot down too: only after the dispatcher's last send.
+                await runtime.telegram_application.shutdown()
             await opened.close()
             await database.dispose()
             logger.info("stopped cleanly")

@@ -56,6 +56,7 @@ CONFIRMATION_QUESTIONS = frozenset(
         MessageKind.MEETING_MOVED,
     }
 )
+MEETING_QUESTIONS = CONFIRMATION_QUESTIONS | {MessageKind.ATTENDANCE_QUESTION}
 CHECKIN_QUESTIONS = frozenset({MessageKind.CHECKIN, MessageKind.CHECKIN_NUDGE})
 LOW_SCORE = 2
 # A question counts as asked once it has left (or may have left) for the provider.
@@ -124,25 +125,24 @@ async def answer_question(
             reply = Reply(MessageKind.CONSENT_REPLY, catalogs.render(lang, texts.CONSENT_DECLINED))
         same_subject = Message.kind.in_(CONSENT_QUESTIONS)
     elif (
-        kind in CONFIRMATION_QUESTIONS
+        kind in MEETING_QUESTIONS
         and question.appointment_id is not None
         and intent.kind in (IntentKind.YES, IntentKind.NO)
     ):
+        attendance = kind == MessageKind.ATTENDANCE_QUESTION
         appointment = await session.get_one(Appointment, question.appointment_id)
-        reply = await _confirm(session, appointment, question, intent, catalogs, lang, now)
-        same_subject = (Message.appointment_id == appointment.id) & Message.kind.in_(
-            CONFIRMATION_QUESTIONS
+        reply = await _meeting_answer(
+            session,
+            appointment,
+            question,
+            yes=intent.kind is IntentKind.YES,
+            attendance=attendance,
+            catalogs=catalogs,
+            lang=lang,
+            now=now,
         )
-    elif (
-        kind == MessageKind.ATTENDANCE_QUESTION
-        and question.appointment_id is not None
-        and intent.kind in (IntentKind.YES, IntentKind.NO)
-    ):
-        appointment = await session.get_one(Appointment, question.appointment_id)
-        reply = await _attendance(session, appointment, question, intent, catalogs, lang, now)
-        same_subject = (Message.appointment_id == appointment.id) & (
-            Message.kind == MessageKind.ATTENDANCE_QUESTION
-        )
+        kinds = {MessageKind.ATTENDANCE_QUESTION} if attendance else CONFIRMATION_QUESTIONS
+        same_subject = (Message.appointment_id == appointment.id) & Message.kind.in_(kinds)
     elif (
         kind in CHECKIN_QUESTIONS
         and question.checkin_id is not None
@@ -178,57 +178,40 @@ async def _link(
     )
 
 
-async def _confirm(
+async def _meeting_answer(
     session: AsyncSession,
     appointment: Appointment,
     question: Message,
-    intent: Intent,
+    *,
+    yes: bool,
+    attendance: bool,
     catalogs: Catalogs,
     lang: str,
     now: datetime,
 ) -> Reply:
-    appointment.confirmation_at = now
-    if intent.kind is IntentKind.YES:
-        appointment.confirmation = Confirmation.CONFIRMED
-        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.MEETING_CONFIRMED))
-    appointment.confirmation = Confirmation.DECLINED
-    await raise_alert(
-        session,
-        participant_id=appointment.participant_id,
-        reason=AlertReason.DECLINED_MEETING,
-        dedupe_key=f"declined:appointment:{appointment.id}:v{appointment.version}",
-        now=now,
-        question_id=question.id,
-        appointment_id=appointment.id,
-    )
-    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.MEETING_DECLINED))
-
-
-async def _attendance(
-    session: AsyncSession,
-    appointment: Appointment,
-    question: Message,
-    intent: Intent,
-    catalogs: Catalogs,
-    lang: str,
-    now: datetime,
-) -> Reply:
-    appointment.attendance_recorded_at = now
-    appointment.attendance_recorded_by_id = None  # the citizen's own answer
-    if intent.kind is IntentKind.YES:
-        appointment.attendance = Attendance.ATTENDED
-        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.ATTENDANCE_THANKS))
-    appointment.attendance = Attendance.MISSED
-    await raise_alert(
-        session,
-        participant_id=appointment.participant_id,
-        reason=AlertReason.MISSED_MEETING,
-        dedupe_key=f"missed:appointment:{appointment.id}:v{appointment.version}",
-        now=now,
-        question_id=question.id,
-        appointment_id=appointment.id,
-    )
-    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.ATTENDANCE_MISSED))
+    """Record a confirmation, or with ``attendance`` whether they came; "no" alerts at once."""
+    if attendance:
+        appointment.attendance = Attendance.ATTENDED if yes else Attendance.MISSED
+        appointment.attendance_recorded_at = now
+        appointment.attendance_recorded_by_id = None  # the citizen's own answer
+        text = texts.ATTENDANCE_THANKS if yes else texts.ATTENDANCE_MISSED
+        reason, cause = AlertReason.MISSED_MEETING, "missed"
+    else:
+        appointment.confirmation = Confirmation.CONFIRMED if yes else Confirmation.DECLINED
+        appointment.confirmation_at = now
+        text = texts.MEETING_CONFIRMED if yes else texts.MEETING_DECLINED
+        reason, cause = AlertReason.DECLINED_MEETING, "declined"
+    if not yes:
+        await raise_alert(
+            session,
+            participant_id=appointment.participant_id,
+            reason=reason,
+            dedupe_key=f"{cause}:appointment:{appointment.id}:v{appointment.version}",
+            now=now,
+            question_id=question.id,
+            appointment_id=appointment.id,
+        )
+    return Reply(MessageKind.REPLY, catalogs.render(lang, text))
 
 
 async def _score(

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -35,23 +34,25 @@ from bot.db import Database
 from bot.i18n import Catalogs
 from bot.models import (
     Address,
-    AddressStatus,
     ChannelKind,
     Direction,
-    InboundEvent,
     Message,
     MessageKind,
     MessageStatus,
     Participant,
     Staff,
 )
-from bot.outbox import PLANNED_FLAG, Planned, plan, suppress
+from bot.outbox import Planned, plan
 from bot.services.enrolment import redeem_telegram_code
 from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
+from handlers.events import claim_event
 from handlers.replies import Intent, IntentKind, parse_reply
 from handlers.staff_replies import acknowledge_by_staff
+from handlers.subscription import opt_in, opt_out
 
 logger = logging.getLogger(__name__)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,46 +91,29 @@ def storable(text: str) -> str:
     Both come only from broken or hostile input (PostgreSQL refuses NUL in text, and neither
     database stores an unpaired surrogate); everything else is kept exactly.
     """
-    cleaned = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return cleaned.replace("\x00", "\ufffd")
-
-
-async def claim_event(
-    session: AsyncSession, provider: str, external_id: str, now: datetime
-) -> bool:
-    """Record that this provider event is being handled; False if it was handled already."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        module.insert(InboundEvent)
-        .values(provider=provider, external_id=external_id[:64], received_at=now)
-        .on_conflict_do_nothing(index_elements=["provider", "external_id"])
-        .returning(InboundEvent.provider)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    # A str holds a valid pair as one code point, so any surrogate left is unpaired.
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 async def receive(
-    database: Database,
-    inbound: Inbound,
-    *,
-    conversation: Conversation,
-    clock: Clock,
-    wake_dispatcher: Callable[[], None],
+    database: Database, inbound: Inbound, *, conversation: Conversation, clock: Clock
 ) -> Handled:
-    """Handle one inbound message in its own unit of work; wake the dispatcher after commit
-    when a reply was planned, so the citizen is answered at once rather than at the next tick."""
+    """Handle one inbound message in its own unit of work. A planned reply wakes the
+    dispatcher after commit (``bot.outbox.on_planned_commit``), so the answer goes at once."""
     async with database.session() as session:
-        handled = await handle_inbound(session, inbound, conversation=conversation, now=clock.now())
-        planned = bool(session.info.get(PLANNED_FLAG))
-    if planned:
-        wake_dispatcher()
-    return handled
+        return await handle_inbound(session, inbound, conversation=conversation, now=clock.now())
 
 
 async def handle_inbound(
     session: AsyncSession, inbound: Inbound, *, conversation: Conversation, now: datetime
 ) -> Handled:
     """Log one inbound message and act on it; see the module docstring."""
+    inbound = replace(
+        inbound,
+        external_id=storable(inbound.external_id)[:64],
+        address=storable(inbound.address)[:64],
+        text=storable(inbound.text),
+    )
     if not await claim_event(session, inbound.provider, inbound.external_id, now):
         logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
         return Handled(duplicate=True)
@@ -160,9 +144,25 @@ async def handle_inbound(
             now=now,
         )
         if link is not None:
-            row = await _log(session, inbound, intent, participant_id=link.participant.id)
-            logger.info("participant %s linked a Telegram chat", link.participant.id)
-            return Handled(False, row.id, link.consent_request_id)
+            participant = link.participant
+            row = await _log(session, inbound, intent, participant_id=participant.id)
+            logger.info("participant %s linked a Telegram chat", participant.id)
+            if not link.already_consented:
+                return Handled(False, row.id, link.consent_request_id)
+            # Consented by SMS already: say that messages will now come here too.
+            welcome = Reply(
+                MessageKind.CONSENT_REPLY,
+                conversation.catalogs.render(participant.language, texts.CONSENT_THANKS),
+            )
+            reply_id = await _plan_reply(
+                session,
+                inbound,
+                welcome,
+                participant_id=participant.id,
+                language=participant.language,
+                now=now,
+            )
+            return Handled(False, row.id, reply_id)
     if address is None:
         return await _from_unknown_sender(session, inbound, intent, conversation, now)
     participant = await session.get_one(Participant, address.participant_id)
@@ -196,7 +196,9 @@ async def _apply(
     if intent.kind is IntentKind.START:
         return await opt_in(session, participant, address, now=now, catalogs=catalogs)
     if participant.opted_out_at is not None:
-        # Logged for the consultant; nothing but the STOP confirmation goes until START.
+        # Logged for the consultant; nothing goes to the citizen until START, but a worrying
+        # message still reaches the mentor.
+        await raise_worrying_alert(session, participant, row, now=now)
         return None
     if intent.kind is IntentKind.HELP:
         mentor = await session.get(Staff, participant.mentor_id) if participant.mentor_id else None
@@ -226,47 +228,6 @@ async def _apply(
     # Free text, or an answer that does not fit the open question: a person reads it.
     await raise_worrying_alert(session, participant, row, now=now)
     return Reply(MessageKind.REPLY, catalogs.render(participant.language, texts.FREE_TEXT_ACK))
-
-
-async def opt_out(
-    session: AsyncSession, participant: Participant, *, now: datetime, catalogs: Catalogs
-) -> Reply:
-    """STOP: no more messages; pending ones are suppressed (kept in the log), one confirmation."""
-    if participant.opted_out_at is None:
-        participant.opted_out_at = now
-        participant.updated_at = now
-    suppressed = await suppress(
-        session, Message.participant_id == participant.id, now=now, reason="opted out"
-    )
-    logger.info(
-        "participant %s opted out; %d pending messages suppressed", participant.id, suppressed
-    )
-    return Reply(
-        MessageKind.STOP_CONFIRMATION,
-        catalogs.render(participant.language, texts.STOP_CONFIRMATION),
-    )
-
-
-async def opt_in(
-    session: AsyncSession,
-    participant: Participant,
-    address: Address,
-    *,
-    now: datetime,
-    catalogs: Catalogs,
-) -> Reply:
-    """START: messages again. The address written from is reachable again too."""
-    participant.opted_out_at = None
-    participant.updated_at = now
-    if address.status is AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.ACTIVE
-        address.status_reason = "START"
-        address.status_changed_at = now
-    logger.info("participant %s opted in", participant.id)
-    return Reply(
-        MessageKind.START_CONFIRMATION,
-        catalogs.render(participant.language, texts.START_CONFIRMATION),
-    )
 
 
 async def _from_unknown_sender(
@@ -328,8 +289,8 @@ async def _log(
         participant_id=participant_id,
         staff_id=staff_id,
         channel=inbound.channel,
-        address=inbound.address[:64],
-        body=storable(inbound.text),
+        address=inbound.address,
+        body=inbound.text,
         received_at=inbound.received_at,
         intent=intent.kind,
         intent_value=None if value is None else str(value),
@@ -364,29 +325,3 @@ async def _plan_reply(
             language=language,
         ),
     )
-
-
-async def telegram_membership_changed(
-    session: AsyncSession, *, external_id: str, chat_id: str, blocked: bool, now: datetime
-) -> None:
-    """The citizen blocked (or unblocked) the bot: the chat is opted out (or reachable again).
-
-    Blocking stops this channel only; the citizen's other address, if consented, takes over.
-    """
-    if not await claim_event(session, "telegram", external_id, now):
-        return
-    address = await session.scalar(
-        select(Address).where(Address.channel == ChannelKind.TELEGRAM, Address.address == chat_id)
-    )
-    if address is None:
-        return
-    if blocked and address.status is not AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.OPTED_OUT
-        address.status_reason = "bot blocked"
-        address.status_changed_at = now
-        logger.info("participant %s blocked the bot on Telegram", address.participant_id)
-    elif not blocked and address.status is AddressStatus.OPTED_OUT:
-        address.status = AddressStatus.ACTIVE
-        address.status_reason = "bot unblocked"
-        address.status_changed_at = now
-        logger.info("participant %s unblocked the bot on Telegram", address.participant_id)

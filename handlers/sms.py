@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -26,9 +25,7 @@ from handlers.twilio_signature import verified_form
 if TYPE_CHECKING:
     from bot.app import Runtime
 
-logger = logging.getLogger(__name__)
-
-SMS_PATH = "/webhooks/twilio/sms"
+SMS_PATH = "/twilio/sms"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 router = APIRouter()
@@ -64,13 +61,10 @@ async def inbound_sms(request: Request) -> Response:
         text=_field(form, "Body"),
         received_at=now,
     )
-    handled = await receive(
+    await receive(
         runtime.database,
         inbound,
         conversation=Conversation(runtime.catalogs, settings.tz),
         clock=runtime.clock,
-        wake_dispatcher=runtime.wake_dispatcher,
     )
-    if handled.duplicate:
-        logger.info("SMS %s was delivered again; handled once", sid)
     return Response(content=EMPTY_TWIML, media_type="application/xml")

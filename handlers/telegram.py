@@ -12,7 +12,7 @@ sends it). The update id makes each update count once, however often Telegram de
   answered, even when handling it fails, so the citizen's button stops spinning.
 - ``my_chat_member``: blocking the bot marks the chat opted out (the SMS address, if any, takes
   over); unblocking makes it reachable again.
-- Webhook mode: ``POST /webhooks/telegram`` checks ``X-Telegram-Bot-Api-Secret-Token`` in
+- Webhook mode: ``POST /telegram/webhook`` checks ``X-Telegram-Bot-Api-Secret-Token`` in
   constant time (403 otherwise), queues the update and answers 200 at once; the bot registers
   the webhook with ``setWebhook`` at start-up. Only private chats are served.
 """
@@ -35,6 +35,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -48,16 +49,16 @@ from handlers.conversation import (
     Handled,
     Inbound,
     receive,
-    telegram_membership_changed,
 )
 from handlers.replies import Intent, IntentKind, parse_button, parse_reply
+from handlers.subscription import telegram_membership_changed
 
 if TYPE_CHECKING:
     from bot.app import Runtime
 
 logger = logging.getLogger(__name__)
 
-TELEGRAM_PATH = "/webhooks/telegram"
+TELEGRAM_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 _INTAKE = "brobygger_intake"
@@ -77,7 +78,6 @@ class TelegramIntake:
     database: Database
     conversation: Conversation
     clock: Clock
-    wake_dispatcher: Callable[[], None]
 
     async def receive(
         self,
@@ -105,7 +105,6 @@ class TelegramIntake:
             inbound,
             conversation=self.conversation,
             clock=self.clock,
-            wake_dispatcher=self.wake_dispatcher,
         )
 
 
@@ -116,7 +115,7 @@ def _intake(context: ContextTypes.DEFAULT_TYPE) -> TelegramIntake:
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    text = message.text or "/start" if message else "/start"
+    text = (message.text if message else None) or "/start"
     code = context.args[0] if context.args else None
     await _intake(context).receive(update, text, intent=Intent(IntentKind.START), start_code=code)
 
@@ -186,15 +185,12 @@ async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
     logger.debug("Telegram update failure", exc_info=error)
 
 
-def build_application(settings: Settings, intake: TelegramIntake) -> TelegramApplication:
-    """The PTB Application with every handler registered; started by ``start_telegram``."""
-    if settings.telegram_token is None:
-        raise ValueError("Telegram is not configured")
-    builder = (
-        Application.builder()
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(settings.telegram_api_url)
-    )
+def build_application(
+    settings: Settings, intake: TelegramIntake, bot: ExtBot[Any]
+) -> TelegramApplication:
+    """The PTB Application on the shared ``bot`` (the one the Telegram channel sends with),
+    with every handler registered; started by ``start_telegram``."""
+    builder = Application.builder().bot(bot)
     if settings.telegram_mode is TelegramMode.WEBHOOK:
         builder = builder.updater(None)
     application = builder.build()
@@ -233,13 +229,16 @@ async def start_telegram(application: TelegramApplication, settings: Settings) -
     )
 
 
-async def stop_telegram(application: TelegramApplication) -> None:
-    """The reverse of ``start_telegram``; safe after a failed or partial start."""
+async def stop_receiving(application: TelegramApplication) -> None:
+    """Stop polling and handling updates; safe after a failed or partial start.
+
+    ``application.shutdown()`` comes later, from the runtime: it shuts the shared bot down,
+    which the dispatcher may still be sending with.
+    """
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
-    await application.shutdown()
 
 
 router = APIRouter()

@@ -87,11 +87,15 @@ async def claim_due(
     )
     if urgent_only:
         due = due.where(Message.urgent.is_(True))
+    claim = update(Message)
     if session.get_bind().dialect.name == "postgresql":
+        # The locked rows cannot change under us; the status check is a second guard.
         due = due.with_for_update(skip_locked=True)
+        claim = claim.where(Message.status == MessageStatus.PLANNED)
+    # (On SQLite the write lock already excludes other claims, and an outer status condition
+    # would make SQLite scan every planned row through the status index instead of by id.)
     statement = (
-        update(Message)
-        .where(Message.id.in_(due.scalar_subquery()), Message.status == MessageStatus.PLANNED)
+        claim.where(Message.id.in_(due.scalar_subquery()))
         .values(
             status=MessageStatus.SENDING,
             lease_until=now + lease,

@@ -18,6 +18,7 @@ have said ``delivered``).
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +56,8 @@ class Outcome:
     item: Ready
     receipt: Receipt | None = None
     error: DeliveryError | None = None
+    # When the send finished (time.monotonic()), to measure how long it waited to be recorded.
+    done_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -62,6 +65,12 @@ class DispatchReport:
     """What one tick did, by resulting status (``rerouted``: a dead address was replaced)."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    # The longest a finished send waited for its outcome to be committed (seconds): the window
+    # in which a crash leaves a message that went out recorded as "unknown".
+    record_lag_max: float = 0.0
+
+    def note_record_lag(self, seconds: float) -> None:
+        self.record_lag_max = max(self.record_lag_max, seconds)
 
     def add(self, status: str, n: int = 1) -> None:
         if n:
@@ -86,8 +95,12 @@ def _set_status(statuses: Sequence[MessageStatus], **values: Any) -> Any:
     )
 
 
-async def record_closed(session: AsyncSession, closed: Sequence[Closed], *, now: datetime) -> None:
+async def record_closed(
+    session: AsyncSession, closed: Sequence[Closed], *, now: datetime, report: DispatchReport
+) -> None:
     """Finish claimed rows that will not be sent (cancelled, suppressed)."""
+    for item in closed:
+        report.add(item.status)
     if not closed:
         return
     statement = _set_status(
@@ -114,6 +127,8 @@ async def record_outcomes(
     report: DispatchReport,
 ) -> None:
     """Write every outcome of one wave (see the module docstring for the rules)."""
+    if not outcomes:
+        return
     accepted: list[dict[str, Any]] = []
     retry: list[dict[str, Any]] = []
     final: list[dict[str, Any]] = []

@@ -12,6 +12,7 @@ opt-out, consents, addresses, staff records and meeting times in a few IN-querie
    or opted out; otherwise to the citizen's best consented address (``bot.channels.routing``),
    or it is suppressed: "no reachable address".
 4. A message to a staff member goes to their Telegram chat, phone, or the simulator.
+5. The reply to an unknown sender (no participant, no staff) goes back where they wrote from.
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ async def resolve(
                 )
             )
             ready.append(Ready(message, route, message.language or member.language))
+        elif (
+            message.kind == MessageKind.UNKNOWN_SENDER_REPLY and message.channel and message.address
+        ):
+            # The one polite answer to someone we do not know: back where they wrote from.
+            route = Route(message.channel, message.address)
+            ready.append(Ready(message, route, message.language or "da"))
         else:
             closed.append(Closed(message.id, MessageStatus.SUPPRESSED, "no recipient"))
     return ready, closed

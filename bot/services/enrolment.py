@@ -211,7 +211,8 @@ async def issue_telegram_code(
 @dataclass(frozen=True, slots=True)
 class TelegramLink:
     participant: Participant
-    consent_request_id: int | None  # the consent question planned on Telegram, if needed
+    already_consented: bool  # e.g. by SMS: no consent question is needed on Telegram
+    consent_request_id: int | None  # the consent question planned on Telegram, if new
 
 
 async def redeem_telegram_code(
@@ -260,7 +261,8 @@ async def redeem_telegram_code(
         address.status_changed_at = now
     await session.flush()
     consent_request_id = None
-    if not await active_consents(session, participant_id):
+    already_consented = bool(await active_consents(session, participant_id))
+    if not already_consented:
         mentor = await session.get(Staff, participant.mentor_id) if participant.mentor_id else None
         consent_request_id = await plan_consent_request(
             session,
@@ -271,4 +273,4 @@ async def redeem_telegram_code(
             catalogs=catalogs,
             now=now,
         )
-    return TelegramLink(participant, consent_request_id)
+    return TelegramLink(participant, already_consented, consent_request_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -237,3 +238,30 @@ async def test_polling_receives_updates_from_the_bot_api(database, clock, fake):
     assert fake.webhook == {}  # polling deleted any webhook first
     methods = {r.path.rsplit("/", 1)[-1] for r in fake.requests}
     assert {"getMe", "deleteWebhook", "getUpdates"} <= methods
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("x" * 5000, "x" * 5000),
+        ("ok 👍🏽 tak ❤️", "ok 👍🏽 tak ❤️"),
+        ("مرحبا، نعم سأحضر", "مرحبا، نعم سأحضر"),
+        ("<script>alert('x')</script>", "<script>alert('x')</script>"),
+        ("'; DROP TABLE messages; --", "'; DROP TABLE messages; --"),
+        ("half a pair: \ud83d!", "half a pair: \ufffd!"),  # a lone surrogate in the JSON
+        ("nul\x00byte", "nul\ufffdbyte"),
+    ],
+    ids=["5000-chars", "emoji", "rtl", "html", "sql", "lone-surrogate", "nul"],
+)
+async def test_odd_texts_are_stored_as_received(webhook, database, clock, text, stored):
+    async with database.session() as session:
+        await add_participant(session, now=clock.now(), phone=None, telegram_chat_id=str(CHAT))
+    body = json.dumps(text_update(60, CHAT, text))  # ensure_ascii: "\\ud83d" stays escaped
+    response = await webhook.post(
+        TELEGRAM_PATH,
+        content=body,
+        headers={SECRET_HEADER: SECRET, "content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    [row] = await eventually(lambda: inbound_rows(database))
+    assert row.body == stored

@@ -35,14 +35,15 @@ from bot.models import (
 )
 from bot.outbox import Planned, plan
 from bot.services.alerts import raise_alert
+from bot.services.enrolment import issue_telegram_code
 from handlers.conversation import (
     Conversation,
     Handled,
     Inbound,
     handle_inbound,
-    telegram_membership_changed,
 )
-from handlers.replies import Intent, button_data, parse_button
+from handlers.replies import Intent, IntentKind, button_data, parse_button
+from handlers.subscription import telegram_membership_changed
 from tests.factories import (
     CITIZEN_PHONE,
     MENTOR_PHONE,
@@ -490,3 +491,38 @@ async def test_a_staff_member_writing_anything_else_is_only_logged(database, clo
         await add_staff(session, phone=MENTOR_PHONE)
     handled = await send(database, clock, "hej", address=MENTOR_PHONE)
     assert handled.message_id is not None and handled.reply_id is None
+
+
+async def test_a_deep_link_for_someone_who_consented_by_sms_welcomes_them_on_telegram(
+    database, clock
+):
+    async with database.session() as session:
+        participant = await add_participant(session, now=clock.now())
+        code = await issue_telegram_code(session, participant.id, now=clock.now())
+    handled = await send(
+        database,
+        clock,
+        f"/start {code}",
+        address="31337",
+        channel=ChannelKind.TELEGRAM,
+        intent=Intent(IntentKind.START),
+        start_code=code,
+    )
+    reply = await reply_of(database, handled)
+    assert (reply.kind, reply.channel, reply.address) == (
+        MessageKind.CONSENT_REPLY,
+        ChannelKind.TELEGRAM,
+        "31337",
+    )
+    assert reply.body == CATALOGS.render("da", texts.CONSENT_THANKS)
+
+
+async def test_worrying_words_from_an_opted_out_citizen_still_reach_the_mentor(database, clock):
+    async with database.session() as session:
+        participant = await add_participant(session, now=clock.now())
+        participant.opted_out_at = clock.now()
+    handled = await send(database, clock, "jeg vil ikke leve mere")
+    async with database.read() as session:
+        alert = await session.scalar(select(Alert))
+    assert handled.reply_id is None
+    assert alert is not None and alert.reason is AlertReason.WORRYING_REPLY

@@ -192,3 +192,18 @@ async def test_the_same_sms_delivered_five_times_at_once_is_logged_once(client, 
             select(func.count()).select_from(Message).where(Message.direction == "out")
         )
     assert row.body == "hvem er det?" and replies == 1
+
+
+async def test_a_nul_in_the_sender_or_sid_never_crashes_the_route(client, database):
+    form = sms_form("ja", sid="SM\x00" + "3" * 31, sender="+45\x0020304050")
+    response = await client.post(
+        SMS_PATH,
+        content=urlencode(form).encode(),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(form),
+        },
+    )
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.address == "+45\ufffd20304050" and row.participant_id is None

@@ -9,8 +9,8 @@ world (the providers), so it survives the restart like a real phone's inbox woul
 The scheduler here ticks every whole hour (the service does every minute or so; an hour keeps
 weeks of fake time fast): ``run_until`` runs every tick in the order the runtime's scheduler
 would (planner, escalation, alerts, dispatcher). A reply from a person, or a staff change, is
-handled the moment it happens and the dispatcher is woken at once, as
-``Runtime.wake_dispatcher`` does after a commit that planned a message.
+handled the moment it happens and the dispatcher runs at once, as the runtime's
+``bot.outbox.on_planned_commit`` hook makes it do after a commit that planned a message.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class World:
     async def reply(
         self, channel: ChannelKind, address: str, text: str, intent: Intent | None = None
     ) -> Handled:
-        """A person writes (or presses a button) now; the dispatcher is woken after commit."""
+        """A person writes (or presses a button) now; the commit wakes the dispatcher."""
         handled = await receive(
             self.database,
             Inbound(
@@ -163,7 +163,6 @@ class World:
             ),
             conversation=self.service.conversation,
             clock=self.clock,
-            wake_dispatcher=lambda: None,
         )
         await self.service.dispatch()
         return handled

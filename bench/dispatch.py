@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import sqlite3
 import statistics
@@ -49,6 +50,15 @@ class LatencyChannel:
     async def send(self, message: Outgoing) -> Receipt:
         await asyncio.sleep(self.latency)
         return Receipt(provider_id=f"lat-{message.message_id}", delivered=True)
+
+
+def lag_summary(lags: list[float]) -> dict[str, float]:
+    ordered = sorted(lags) or [0.0]
+    return {
+        "median": round(statistics.median(ordered) * 1000, 1),
+        "p99": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+        "max": round(ordered[-1] * 1000, 1),
+    }
 
 
 def rss_mb() -> float:
@@ -101,6 +111,7 @@ async def throughput(
             "messages": count,
             "seconds": round(elapsed, 3),
             "per_second": round(count / elapsed),
+            "record_lag_ms": lag_summary(report.record_lags),
         }
     finally:
         await database.dispose()
@@ -191,6 +202,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         )
         results["idle_tick"] = await idle_tick(folder, args.future)
     results["max_rss_mb"] = round(rss_mb(), 1)
+    results["load_average"] = [round(load, 2) for load in os.getloadavg()]
     return results
 
 

@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DISPATCH_TICK = "dispatch"
-
-
 @dataclass
 class Runtime:
     """What the running service holds: one of each, built in the lifespan."""
@@ -65,15 +62,11 @@ class Runtime:
     # The shared PTB bot (an ExtBot with AIORateLimiter) when TELEGRAM_TOKEN is set; inbound
     # builds its Application on it: Application.builder().bot(runtime.telegram_bot).
     telegram_bot: ExtBot[int] | None = None
-    # Receives Telegram updates (polling or webhook); None when Telegram is not configured.
+    # Receives Telegram updates (polling or webhook) on that bot; None without Telegram.
     telegram_application: TelegramApplication | None = None
 
     # The demo staff created on this start (first start without credentials), for the banner.
     demo_logins: list[DemoLogin] = field(default_factory=list)
-
-    def wake_dispatcher(self) -> None:
-        """Send what was just planned now rather than at the next tick."""
-        self.ticks.wake(DISPATCH_TICK)
 
 
 def dispatch_options(settings: Settings) -> DispatchOptions:
@@ -106,8 +99,8 @@ def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
             running.discard(task)
 
     interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
-    runtime.ticks.every(interval, DISPATCH_TICK, dispatch)
-    remove_hook = on_planned_commit(runtime.database, runtime.wake_dispatcher)
+    runtime.ticks.every(interval, "dispatch", dispatch)
+    remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
 
     async def stop() -> None:
         remove_hook()

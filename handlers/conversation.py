@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,12 @@ async def handle_inbound(
     session: AsyncSession, inbound: Inbound, *, conversation: Conversation, now: datetime
 ) -> Handled:
     """Log one inbound message and act on it; see the module docstring."""
+    inbound = replace(
+        inbound,
+        external_id=storable(inbound.external_id)[:64],
+        address=storable(inbound.address)[:64],
+        text=storable(inbound.text),
+    )
     if not await claim_event(session, inbound.provider, inbound.external_id, now):
         logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
         return Handled(duplicate=True)
@@ -283,8 +289,8 @@ async def _log(
         participant_id=participant_id,
         staff_id=staff_id,
         channel=inbound.channel,
-        address=inbound.address[:64],
-        body=storable(inbound.text),
+        address=inbound.address,
+        body=inbound.text,
         received_at=inbound.received_at,
         intent=intent.kind,
         intent_value=None if value is None else str(value),

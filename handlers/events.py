@@ -24,7 +24,7 @@ async def claim_event(
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         module.insert(InboundEvent)
-        .values(provider=provider, external_id=external_id[:64], received_at=now)
+        .values(provider=provider, external_id=external_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["provider", "external_id"])
         .returning(InboundEvent.provider)
     )

@@ -115,7 +115,7 @@ def _intake(context: ContextTypes.DEFAULT_TYPE) -> TelegramIntake:
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    text = message.text or "/start" if message else "/start"
+    text = (message.text if message else None) or "/start"
     code = context.args[0] if context.args else None
     await _intake(context).receive(update, text, intent=Intent(IntentKind.START), start_code=code)
 

@@ -9,8 +9,9 @@
    write lock (``BEGIN IMMEDIATE``) serialises claims. Inside quiet hours only urgent rows are
    claimed; the others stay planned and due, and go when the window ends.
 
-The claim only touches the ``(status, send_after)`` index, so a tick with nothing due costs one
-index probe however many future messages the table holds.
+A tick first asks ``has_work`` in a read-only transaction (two probes of the ``(status,
+send_after)`` index), so a tick with nothing due never takes the write lock and costs the same
+however many future messages the table holds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChannelKind, Message, MessageStatus, ReplyChoices
@@ -62,6 +63,26 @@ _RETURNED = (
 )
 
 
+def _due(now: datetime, urgent_only: bool) -> Select[int]:
+    due = (
+        select(Message.id)
+        .where(Message.status == MessageStatus.PLANNED, Message.send_after <= now)
+        .order_by(Message.send_after, Message.id)
+    )
+    return due.where(Message.urgent.is_(True)) if urgent_only else due
+
+
+async def has_work(session: AsyncSession, *, now: datetime, urgent_only: bool) -> bool:
+    """Whether a claim would find a due row or an expired lease (two index probes)."""
+    expired = select(Message.id).where(
+        Message.status == MessageStatus.SENDING, Message.lease_until < now
+    )
+    found = await session.execute(
+        select(exists(_due(now, urgent_only).limit(1)) | exists(expired.limit(1)))
+    )
+    return bool(found.scalar())
+
+
 async def expire_leases(session: AsyncSession, *, now: datetime) -> int:
     """Mark rows of dead workers ``unknown``; returns how many."""
     result = await session.execute(
@@ -79,14 +100,7 @@ async def claim_due(
     session: AsyncSession, *, now: datetime, limit: int, lease: timedelta, urgent_only: bool
 ) -> list[Claimed]:
     """Take up to ``limit`` due planned rows for this worker (see the module docstring)."""
-    due = (
-        select(Message.id)
-        .where(Message.status == MessageStatus.PLANNED, Message.send_after <= now)
-        .order_by(Message.send_after, Message.id)
-        .limit(limit)
-    )
-    if urgent_only:
-        due = due.where(Message.urgent.is_(True))
+    due = _due(now, urgent_only).limit(limit)
     claim = update(Message)
     if session.get_bind().dialect.name == "postgresql":
         # The locked rows cannot change under us; the status check is a second guard.

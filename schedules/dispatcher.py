@@ -39,7 +39,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.errors import DeliveryError
 from bot.models import ChannelKind
-from schedules.claims import claim_due, expire_leases
+from schedules.claims import claim_due, expire_leases, has_work
 from schedules.outcomes import Backoff, DispatchReport, Outcome, record_closed, record_outcomes
 from schedules.quiet_hours import QuietHours, is_quiet
 from schedules.recipients import Ready, resolve
@@ -79,53 +79,103 @@ async def dispatch_due(
     rng: random.Random | None = None,
 ) -> DispatchReport:
     """Send everything that is due now; see the module docstring for the steps."""
-    rng = rng or random.Random()
-    report = DispatchReport()
-    slots = asyncio.Semaphore(options.concurrency)
-    # Claim again once a quarter of the window is free: fewer, larger claims.
-    refill_at = max(1, options.window // 4)
-    sends = _Sends(want=refill_at)
-    finished: list[Outcome] = []
-    more_due, first_claim = True, True
-    while True:
-        free = options.window - sends.count
-        claim = more_due and (free >= refill_at or not sends.count)
-        if finished or claim:
-            oldest = min((outcome.done_at for outcome in finished), default=None)
-            # One transaction records the last wave and claims the next one.
-            async with database.session() as session:
-                now = clock.now()
-                rerouted = report["rerouted"]
-                await record_outcomes(
-                    session,
-                    finished,
-                    now=now,
-                    max_attempts=options.max_attempts,
-                    backoff=options.backoff,
-                    rng=rng,
-                    report=report,
-                )
-                # A message whose address died is due again at once, on the next address.
-                claim = claim or report["rerouted"] > rerouted
-                ready = None
-                if claim:
-                    limit = min(max(free, 1), options.batch_size)
-                    ready = await _claim(session, now, options, limit, first_claim, report)
-            if oldest is not None:
-                report.note_record_lag(time.monotonic() - oldest)
-            finished = []
+    tick = _Tick(database, channels, clock, options, rng or random.Random())
+    if await _anything_to_do(database, clock.now(), options):
+        await tick.run()
+    if tick.report.counts:
+        counts = tick.report.counts
+        logger.info("dispatch: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return tick.report
+
+
+class _Tick:
+    """The state of one ``dispatch_due`` call."""
+
+    def __init__(
+        self,
+        database: Database,
+        channels: Mapping[ChannelKind, Channel],
+        clock: Clock,
+        options: DispatchOptions,
+        rng: random.Random,
+    ) -> None:
+        self.database = database
+        self.channels = channels
+        self.clock = clock
+        self.options = options
+        self.rng = rng
+        self.report = DispatchReport()
+        self.slots = asyncio.Semaphore(options.concurrency)
+        # Claim again once a quarter of the window is free: fewer, larger claims.
+        self.refill_at = max(1, options.window // 4)
+        self.sends = _Sends(want=self.refill_at)
+        self.more_due = True
+        self.first_claim = True
+
+    async def run(self) -> None:
+        try:
+            finished: list[Outcome] = []
+            while True:
+                free = self.options.window - self.sends.count
+                claim = self.more_due and (free >= self.refill_at or not self.sends.count)
+                if finished or claim:
+                    await self._record_and_claim(finished, claim, free)
+                    finished = []
+                elif self.sends.idle:
+                    return
+                else:
+                    finished = await self.sends.take_wave(self.options.gather)
+        except BaseException:
+            # The database failed or the tick was cancelled: let the sends in progress finish
+            # (none is cut off mid-call) and try once to record them; rows left unrecorded stay
+            # ``sending`` until their lease makes them ``unknown``.
+            finished = await self.sends.drain(self.options.send_timeout + 5)
+            with contextlib.suppress(Exception):
+                async with self.database.session() as session:
+                    await self._record(session, finished, self.clock.now())
+            raise
+
+    async def _record_and_claim(self, finished: list[Outcome], claim: bool, free: int) -> None:
+        """One transaction records the last wave and claims the next one."""
+        oldest = min((outcome.done_at for outcome in finished), default=None)
+        ready: list[Ready] | None = None
+        async with self.database.session() as session:
+            now = self.clock.now()
+            rerouted = self.report["rerouted"]
+            await self._record(session, finished, now)
+            # A message whose address died is due again at once, on the next address.
+            claim = claim or self.report["rerouted"] > rerouted
             if claim:
-                first_claim = False
-                more_due = ready is not None
-                for item in ready or []:
-                    sends.start(_send(channels, item, options, slots))
-            continue
-        if sends.idle:
-            break
-        finished = await sends.take_wave(options.gather)
-    if report.counts:
-        logger.info("dispatch: %s", ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
-    return report
+                limit = min(max(free, 1), self.options.batch_size)
+                ready = await _claim(
+                    session, now, self.options, limit, self.first_claim, self.report
+                )
+        if oldest is not None:
+            self.report.note_record_lag(time.monotonic() - oldest)
+        if claim:
+            self.first_claim = False
+            self.more_due = ready is not None
+            for item in ready or []:
+                self.sends.start(_send(self.channels, item, self.options, self.slots))
+
+    async def _record(self, session: AsyncSession, finished: list[Outcome], now: datetime) -> None:
+        await record_outcomes(
+            session,
+            finished,
+            now=now,
+            max_attempts=self.options.max_attempts,
+            backoff=self.options.backoff,
+            rng=self.rng,
+            report=self.report,
+        )
+
+
+async def _anything_to_do(database: Database, now: datetime, options: DispatchOptions) -> bool:
+    """A read-only look first, so an idle tick never takes the write lock."""
+    async with database.read() as session:
+        return await has_work(
+            session, now=now, urgent_only=is_quiet(now, options.quiet, options.tz)
+        )
 
 
 class _Sends:
@@ -159,10 +209,19 @@ class _Sends:
     def _done(self, task: asyncio.Task[Outcome]) -> None:
         self._tasks.discard(task)
         self.count -= 1
+        if task.cancelled():
+            return
         self._finished.append(task.result())
         self._any.set()
         if len(self._finished) >= self._want or self.count == 0:
             self._enough.set()
+
+    async def drain(self, within: float) -> list[Outcome]:
+        """Wait (at most ``within`` s) for every send in progress; returns what finished."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=within)
+        wave, self._finished = self._finished, []
+        return wave
 
     async def take_wave(self, within: float) -> list[Outcome]:
         await self._any.wait()

@@ -44,6 +44,7 @@ from bot.models import (
     MessageKind,
     MessageStatus,
     Participant,
+    ParticipantStatus,
     ReplyChoices,
 )
 from bot.outbox import Planned, plan
@@ -109,7 +110,7 @@ async def escalate_unanswered(
             .order_by(Message.id)
         )
         for question in list(questions):
-            if await _answered_or_moot(session, question):
+            if await _answered_or_moot(session, question, now):
                 stopped += await _advance(session, question, STOPPED)
                 continue
             assert question.deadline_at is not None
@@ -171,7 +172,17 @@ async def _mentor_alert_due(
     return now >= due
 
 
-async def _answered_or_moot(session: AsyncSession, question: Message) -> bool:
+async def _answered_or_moot(session: AsyncSession, question: Message, now: datetime) -> bool:
+    """Answered (the question, its nudge, or in the domain), or no longer worth a ladder: the
+    citizen said STOP or left the programme, the check-in was cancelled, the meeting was
+    cancelled, moved (see ``EscalationStep.STOPPED``) or has already begun."""
+    participant = await session.get(Participant, question.participant_id)
+    if (
+        participant is None
+        or participant.opted_out_at is not None
+        or participant.status is not ParticipantStatus.ACTIVE
+    ):
+        return True
     answered_nudge = await session.scalar(
         select(Message.id).where(
             Message.dedupe_key == nudge_key(question.id), Message.answered_by_id.is_not(None)
@@ -191,6 +202,7 @@ async def _answered_or_moot(session: AsyncSession, question: Message) -> bool:
             appointment is None
             or appointment.status is AppointmentStatus.CANCELLED
             or appointment.confirmation is not Confirmation.PENDING
+            or appointment.starts_at <= now
         )
     return False
 

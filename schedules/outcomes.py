@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy import Table, Update, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Receipt
@@ -65,12 +65,12 @@ class DispatchReport:
     """What one tick did, by resulting status (``rerouted``: a dead address was replaced)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    # The longest a finished send waited for its outcome to be committed (seconds): the window
-    # in which a crash leaves a message that went out recorded as "unknown".
-    record_lag_max: float = 0.0
+    # Per recorded wave, how long its first finished send waited for the commit (seconds): the
+    # window in which a crash leaves a message that went out recorded as "unknown".
+    record_lags: list[float] = field(default_factory=list)
 
     def note_record_lag(self, seconds: float) -> None:
-        self.record_lag_max = max(self.record_lag_max, seconds)
+        self.record_lags.append(seconds)
 
     def add(self, status: str, n: int = 1) -> None:
         if n:
@@ -84,7 +84,8 @@ class DispatchReport:
         return sum(n for status, n in self.counts.items() if status != "rerouted")
 
 
-def _set_status(statuses: Sequence[MessageStatus], **values: Any) -> Any:
+def _set_status(statuses: Sequence[MessageStatus], **values: Any) -> Update:
+    """A per-row UPDATE (run with many rows at once) that applies only while ``statuses``."""
     return (
         update(_messages)
         .where(
@@ -95,25 +96,75 @@ def _set_status(statuses: Sequence[MessageStatus], **values: Any) -> Any:
     )
 
 
+def _param(name: str) -> Any:
+    return bindparam(f"b_{name}")
+
+
+# The writes, one statement each, run with every row of a wave that needs it.
+CLOSE = _set_status(
+    [MessageStatus.SENDING],
+    status=_param("status"),
+    error=_param("error"),
+    finished_at=_param("now"),
+    lease_until=None,
+)
+ACCEPT = _set_status(
+    _OURS,
+    status=_param("status"),
+    channel=_param("channel"),
+    address=_param("address"),
+    provider_id=_param("provider"),
+    sent_at=_param("now"),
+    delivered_at=_param("delivered"),
+    finished_at=_param("delivered"),
+    lease_until=None,
+    error=None,
+)
+FINISH = _set_status(
+    _OURS,
+    status=_param("status"),
+    channel=_param("channel"),
+    address=_param("address"),
+    error=_param("error"),
+    finished_at=_param("now"),
+    lease_until=None,
+)
+# Planned again: after a backoff, or at once without an address (the next claim picks one).
+RETRY = _set_status(
+    _OURS,
+    status=MessageStatus.PLANNED,
+    channel=_param("channel"),
+    address=_param("address"),
+    error=_param("error"),
+    send_after=_param("after"),
+    lease_until=None,
+)
+MARK_ADDRESS = (
+    update(_addresses)
+    .where(
+        _addresses.c.participant_id == _param("participant"),
+        _addresses.c.channel == _param("channel"),
+        _addresses.c.address == _param("address"),
+        _addresses.c.status == AddressStatus.ACTIVE,
+    )
+    .values(
+        status=_param("status"), status_reason=_param("reason"), status_changed_at=_param("now")
+    )
+)
+
+
 async def record_closed(
     session: AsyncSession, closed: Sequence[Closed], *, now: datetime, report: DispatchReport
 ) -> None:
     """Finish claimed rows that will not be sent (cancelled, suppressed)."""
     for item in closed:
         report.add(item.status)
-    if not closed:
-        return
-    statement = _set_status(
-        [MessageStatus.SENDING],
-        status=bindparam("b_status"),
-        error=bindparam("b_error"),
-        finished_at=now,
-        lease_until=None,
-    )
-    await session.execute(
-        statement,
-        [{"b_id": c.message_id, "b_status": c.status, "b_error": c.reason[:300]} for c in closed],
-    )
+    if closed:
+        rows = [
+            {"b_id": c.message_id, "b_status": c.status, "b_error": c.reason[:300], "b_now": now}
+            for c in closed
+        ]
+        await session.execute(CLOSE, rows)
 
 
 async def record_outcomes(
@@ -127,24 +178,29 @@ async def record_outcomes(
     report: DispatchReport,
 ) -> None:
     """Write every outcome of one wave (see the module docstring for the rules)."""
-    if not outcomes:
-        return
-    accepted: list[dict[str, Any]] = []
-    retry: list[dict[str, Any]] = []
-    final: list[dict[str, Any]] = []
-    reroute: list[dict[str, Any]] = []
-    dead: list[dict[str, Any]] = []
+    writes: dict[Update, list[dict[str, Any]]] = {
+        ACCEPT: [],
+        FINISH: [],
+        RETRY: [],
+        MARK_ADDRESS: [],
+    }
     for outcome in outcomes:
         message, route = outcome.item.message, outcome.item.route
-        row = {"b_id": message.id, "b_channel": route.channel, "b_address": route.address}
+        row = {
+            "b_id": message.id,
+            "b_channel": route.channel,
+            "b_address": route.address,
+            "b_now": now,
+        }
         if outcome.receipt is not None:
             delivered = outcome.receipt.delivered
             status = MessageStatus.DELIVERED if delivered else MessageStatus.SENT
-            accepted.append(
+            provider = outcome.receipt.provider_id[:64]
+            writes[ACCEPT].append(
                 {
                     **row,
                     "b_status": status,
-                    "b_provider": outcome.receipt.provider_id[:64],
+                    "b_provider": provider,
                     "b_delivered": now if delivered else None,
                 }
             )
@@ -153,106 +209,37 @@ async def record_outcomes(
         error = outcome.error
         assert error is not None
         reason = f"{route.channel}: {error.reason}"[:300]
-        if error.may_have_sent:
-            final.append({**row, "b_status": MessageStatus.UNKNOWN, "b_error": reason})
-            report.add(MessageStatus.UNKNOWN)
-        elif error.permanent and error.unreachable and message.participant_id is not None:
-            dead.append(
+        address_died = error.permanent and error.unreachable and message.participant_id is not None
+        if address_died:
+            writes[MARK_ADDRESS].append(
                 {
+                    **row,
                     "b_participant": message.participant_id,
-                    "b_channel": route.channel,
-                    "b_address": route.address,
                     "b_status": AddressStatus.OPTED_OUT
                     if error.opted_out
                     else AddressStatus.UNREACHABLE,
                     "b_reason": error.reason[:200],
                 }
             )
-            if message.attempts >= max_attempts:
-                final.append({**row, "b_status": MessageStatus.FAILED, "b_error": reason})
-                report.add(MessageStatus.FAILED)
-            else:
-                reroute.append({"b_id": message.id, "b_error": reason, "b_after": now})
-                report.add("rerouted")
+        if error.may_have_sent:
+            writes[FINISH].append({**row, "b_status": MessageStatus.UNKNOWN, "b_error": reason})
+            report.add(MessageStatus.UNKNOWN)
+        elif address_died and message.attempts < max_attempts:
+            writes[RETRY].append(
+                {**row, "b_channel": None, "b_address": None, "b_error": reason, "b_after": now}
+            )
+            report.add("rerouted")
         elif error.permanent:
-            final.append({**row, "b_status": MessageStatus.FAILED, "b_error": reason})
+            writes[FINISH].append({**row, "b_status": MessageStatus.FAILED, "b_error": reason})
             report.add(MessageStatus.FAILED)
         elif message.attempts >= max_attempts:
             gave_up = f"gave up after {message.attempts} attempts: {reason}"[:300]
-            final.append({**row, "b_status": MessageStatus.FAILED, "b_error": gave_up})
+            writes[FINISH].append({**row, "b_status": MessageStatus.FAILED, "b_error": gave_up})
             report.add(MessageStatus.FAILED)
         else:
             after = now + backoff.delay(message.attempts, rng, error.retry_after)
-            retry.append({**row, "b_error": reason, "b_after": after})
+            writes[RETRY].append({**row, "b_error": reason, "b_after": after})
             report.add("retried")
-
-    if accepted:
-        await session.execute(
-            _set_status(
-                _OURS,
-                status=bindparam("b_status"),
-                channel=bindparam("b_channel"),
-                address=bindparam("b_address"),
-                provider_id=bindparam("b_provider"),
-                sent_at=now,
-                delivered_at=bindparam("b_delivered"),
-                finished_at=bindparam("b_delivered"),
-                lease_until=None,
-                error=None,
-            ),
-            accepted,
-        )
-    if final:
-        await session.execute(
-            _set_status(
-                _OURS,
-                status=bindparam("b_status"),
-                channel=bindparam("b_channel"),
-                address=bindparam("b_address"),
-                error=bindparam("b_error"),
-                finished_at=now,
-                lease_until=None,
-            ),
-            final,
-        )
-    if retry:
-        await session.execute(
-            _set_status(
-                _OURS,
-                status=MessageStatus.PLANNED,
-                error=bindparam("b_error"),
-                send_after=bindparam("b_after"),
-                lease_until=None,
-            ),
-            [{k: v for k, v in r.items() if k not in ("b_channel", "b_address")} for r in retry],
-        )
-    if dead:
-        await session.execute(
-            update(_addresses)
-            .where(
-                _addresses.c.participant_id == bindparam("b_participant"),
-                _addresses.c.channel == bindparam("b_channel"),
-                _addresses.c.address == bindparam("b_address"),
-                _addresses.c.status == AddressStatus.ACTIVE,
-            )
-            .values(
-                status=bindparam("b_status"),
-                status_reason=bindparam("b_reason"),
-                status_changed_at=now,
-            ),
-            dead,
-        )
-    if reroute:
-        # Planned again at once without an address: the next claim picks the next one.
-        await session.execute(
-            _set_status(
-                _OURS,
-                status=MessageStatus.PLANNED,
-                channel=None,
-                address=None,
-                error=bindparam("b_error"),
-                send_after=bindparam("b_after"),
-                lease_until=None,
-            ),
-            reroute,
-        )
+    for statement, rows in writes.items():
+        if rows:
+            await session.execute(statement, rows)

@@ -9,8 +9,8 @@ is planned and not yet sent, so the dashboard shows what will go before it goes:
    release date, opted out, has no check-in consent or is paused wants none.
 2. One check-in per participant and local date: dedupe key ``checkin:<participant>:<date>``.
    A wanted date with nothing yet gets a ``Checkin`` row and its question; a planned one whose
-   time changed (release date moved, preferred hour) is moved; one cancelled earlier and wanted
-   again is planned again.
+   time changed (release date moved, preferred hour) is moved; one cancelled earlier (or
+   suppressed by STOP, before START) and wanted again is planned again.
 3. Planned, future check-ins that are no longer wanted are cancelled (rows stay, for the log).
    Anything already sent, or due and waiting for the dispatcher, is left as it is.
 
@@ -50,6 +50,10 @@ from schedules.care_rules import CareRules, Override
 from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_times
 
 logger = logging.getLogger(__name__)
+
+# A future check-in in these states is planned again when the plan wants it: cancelled by an
+# earlier re-plan or pause, or suppressed by STOP before the citizen said START.
+REVIVABLE = (MessageStatus.PLANNED, MessageStatus.CANCELLED, MessageStatus.SUPPRESSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +223,10 @@ async def replan_participant(
             await session.flush()
             await plan(session, _question(participant, key, instant, body, checkin.id, rules))
             planned += 1
-        elif message.status in (MessageStatus.PLANNED, MessageStatus.CANCELLED) and (
-            message.due_at != instant or message.status is MessageStatus.CANCELLED
+        elif message.status in REVIVABLE and (
+            message.due_at != instant or message.status is not MessageStatus.PLANNED
         ):
-            revived = message.status is MessageStatus.CANCELLED
+            revived = message.status is not MessageStatus.PLANNED
             await _reschedule(session, message, instant, body, rules)
             planned, moved = planned + revived, moved + (not revived)
     for stale_key, message in existing.items():
@@ -262,6 +266,7 @@ async def _reschedule(
 ) -> None:
     message.status = MessageStatus.PLANNED
     message.finished_at = None
+    message.error = None
     message.due_at = message.send_after = instant
     message.deadline_at = rules.checkin_deadline(instant)
     message.body = body

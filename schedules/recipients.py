@@ -12,7 +12,7 @@ opt-out, consents, addresses, staff records and meeting times in a few IN-querie
    or opted out; otherwise to the citizen's best consented address (``bot.channels.routing``),
    or it is suppressed: "no reachable address".
 4. A message to a staff member goes to their Telegram chat, phone, or the simulator.
-5. The reply to an unknown sender (no participant, no staff) goes back where they wrote from.
+5. The polite reply to an unknown sender goes to the address it was planned for, nowhere else.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from bot.models import (
 from schedules.claims import Claimed
 
 MEETING_STARTED = "the meeting has already started"
+# Kinds that may go to a bare address, with neither a participant nor a staff member.
+ADDRESS_ONLY_KINDS = frozenset({MessageKind.UNKNOWN_SENDER_REPLY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +107,8 @@ async def resolve(
                 )
             )
             ready.append(Ready(message, route, message.language or member.language))
-        elif (
-            message.kind == MessageKind.UNKNOWN_SENDER_REPLY and message.channel and message.address
-        ):
-            # The one polite answer to someone we do not know: back where they wrote from.
+        elif message.channel and message.address and message.kind in ADDRESS_ONLY_KINDS:
+            # A reply to someone we do not know: only to the address that wrote to us.
             route = Route(message.channel, message.address)
             ready.append(Ready(message, route, message.language or "da"))
         else:

@@ -146,3 +146,12 @@ async def add_question(
     session.add(question)
     await session.flush()
     return question
+
+
+async def ask_about_a_meeting(
+    session: AsyncSession, participant: Participant, *, kind: MessageKind, now: datetime
+) -> Appointment:
+    """A new meeting and a sent question about it (confirmation, nudge or attendance)."""
+    appointment = await add_appointment(session, participant, now=now)
+    await add_question(session, participant, kind=kind, appointment=appointment, now=now)
+    return appointment

@@ -75,9 +75,10 @@ class MeetingContext:
     now: datetime
 
 
-def missed_meeting_alert_key(appointment_id: int) -> str:
-    """The one dedupe key for "missed this meeting", whoever records it (staff or the citizen)."""
-    return f"missed_meeting:appointment:{appointment_id}"
+def missed_meeting_alert_key(appointment: Appointment) -> str:
+    """The one dedupe key for "missed this meeting", whoever records it: staff here, or the
+    citizen's answer to the attendance question (``handlers.answers`` uses the same form)."""
+    return f"missed:appointment:{appointment.id}:v{appointment.version}"
 
 
 def sensitive_words_in_place(place: str) -> list[str]:
@@ -217,7 +218,7 @@ async def record_attendance(
             session,
             participant_id=appointment.participant_id,
             reason=AlertReason.MISSED_MEETING,
-            dedupe_key=missed_meeting_alert_key(appointment.id),
+            dedupe_key=missed_meeting_alert_key(appointment),
             now=now,
             appointment_id=appointment.id,
         )

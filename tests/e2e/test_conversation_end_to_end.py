@@ -3,9 +3,8 @@ the real twilio client / python-telegram-bot ``Bot`` -> the fake provider on 127
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +31,7 @@ from handlers.sms import EMPTY_TWIML, SMS_PATH
 from handlers.telegram import SECRET_HEADER, TELEGRAM_PATH
 from schedules.dispatcher import dispatch_due
 from tests.e2e.telegram_updates import button_update, text_update
+from tests.e2e.waiting import eventually
 from tests.factories import CITIZEN_PHONE, add_participant, add_question, add_staff
 from tests.fakes import FakeTelegram, FakeTwilio
 from tests.fakes.telegram import TOKEN
@@ -41,18 +41,6 @@ OUR_NUMBER = "+4570000000"
 SECRET = "webhook-secret-123"
 CHAT = 5551
 CATALOGS = Catalogs.load()
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], T], within: float = 10.0) -> T:
-    """Poll a synchronous ``check`` (a fake server's record) until it is truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not (result := check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {within} s")
-        await asyncio.sleep(0.02)
-    return result
 
 
 async def dispatch(app: FastAPI) -> None:
@@ -115,13 +103,22 @@ async def test_a_consent_reply_by_sms_is_answered_through_twilio(sms_app, twilio
     [sent] = await eventually(lambda: twilio.messages)
     assert (sent["To"], sent["From"]) == (CITIZEN_PHONE, OUR_NUMBER)
     assert sent["Body"] == CATALOGS.render("da", texts.CONSENT_THANKS)
-    async with database.read() as session:
-        reply = await session.scalar(
-            select(Message).where(Message.kind == MessageKind.CONSENT_REPLY)
-        )
-        consents = list(await session.scalars(select(Consent)))
-    assert reply is not None and reply.status is MessageStatus.SENT
+
+    async def recorded() -> Message | None:
+        # The scheduler's own tick may be the one that sent it: wait for its outcome to commit.
+        async with database.read() as session:
+            reply: Message | None = await session.scalar(
+                select(Message).where(
+                    Message.kind == MessageKind.CONSENT_REPLY,
+                    Message.status == MessageStatus.SENT,
+                )
+            )
+            return reply
+
+    reply = await eventually(recorded)
     assert reply.provider_id == sent["sid"]
+    async with database.read() as session:
+        consents = list(await session.scalars(select(Consent)))
     assert len(consents) == 3
 
 
@@ -202,7 +199,7 @@ async def test_a_button_press_by_webhook_is_answered_through_the_real_bot(databa
                 async with database.read() as session:
                     return bool(await session.scalar(select(Consent.id).limit(1)))
 
-            await eventually_async(consented)
+            await eventually(consented)
             await dispatch(app)
             [sent] = await eventually(lambda: bot_api.sent)
     assert int(sent["chat_id"]) == CHAT
@@ -228,17 +225,8 @@ async def test_a_message_by_polling_is_answered_through_the_real_bot(database, c
                     )
                 )
 
-        await eventually_async(replied)
+        await eventually(replied)
         await dispatch(app)
         [sent] = await eventually(lambda: bot_api.sent)
     assert int(sent["chat_id"]) == CHAT
     assert sent["text"] == CATALOGS.render("da", texts.HELP, mentor_name="Mette Mentorsen")
-
-
-async def eventually_async(check: Callable[[], Any], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {within} s")
-        await asyncio.sleep(0.02)

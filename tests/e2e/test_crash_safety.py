@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,13 +28,12 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.models import ChannelKind, Message, MessageKind, MessageStatus
-from bot.outbox import Planned
+from bot.models import ChannelKind, Message, MessageStatus
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from tests.e2e.processes import BROBYGGER, brobygger, free_port, service_environment
 from tests.fakes import FakeTwilio, Gate
 from tests.fakes.channel import RecordingChannel
-from tests.integration.delivery_people import citizen, plan_one
+from tests.integration.delivery_people import citizen, due_message, plan_one, sqlite_status
 
 LEASE_SECONDS = 10
 
@@ -46,12 +44,6 @@ def twilio() -> Iterator[FakeTwilio]:
         yield server
 
 
-def status_of(path: Path, message_id: int) -> str:
-    with closing(sqlite3.connect(path)) as connection:
-        row = connection.execute("SELECT status FROM messages WHERE id = ?", (message_id,))
-        return str(row.fetchone()[0])
-
-
 async def prepare(tmp_path: Path) -> tuple[str, int]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     migrated = brobygger("migrate", cwd=tmp_path, env=service_environment(database_url=url))
@@ -59,16 +51,8 @@ async def prepare(tmp_path: Path) -> tuple[str, int]:
     database = Database(url)
     try:
         person = await citizen(database, addresses=[(ChannelKind.SMS, "+4520000020")])
-        message_id = await plan_one(
-            database,
-            Planned(
-                kind=MessageKind.CHECKIN,
-                body="Hvordan går det?",
-                due_at=datetime.now(UTC) - timedelta(seconds=1),
-                dedupe_key="checkin:crash",
-                participant_id=person,
-            ),
-        )
+        due = datetime.now(UTC) - timedelta(seconds=1)
+        message_id = await plan_one(database, due_message(person, due, "checkin:crash"))
     finally:
         await database.dispose()
     return url, message_id
@@ -130,7 +114,7 @@ async def crash_at(tmp_path: Path, twilio: FakeTwilio, gate: Gate, *, lock_db: b
     lock: sqlite3.Connection | None = None
     try:
         await asyncio.to_thread(gate.wait_arrived, 30)
-        assert status_of(db_path, message_id) == MessageStatus.SENDING  # claimed
+        assert sqlite_status(db_path, message_id) == MessageStatus.SENDING  # claimed
         if lock_db:
             # Hold the write lock, let the answer go back, and kill while recording waits.
             lock = sqlite3.connect(db_path, isolation_level=None, timeout=30)
@@ -145,7 +129,7 @@ async def crash_at(tmp_path: Path, twilio: FakeTwilio, gate: Gate, *, lock_db: b
             lock.execute("ROLLBACK")
             lock.close()
         gate.release()
-    assert status_of(db_path, message_id) == MessageStatus.SENDING  # nothing recorded
+    assert sqlite_status(db_path, message_id) == MessageStatus.SENDING  # nothing recorded
     return await take_over(url, message_id)
 
 

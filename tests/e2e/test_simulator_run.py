@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import subprocess
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db import Database
-from bot.models import ChannelKind, MessageKind
-from bot.outbox import Planned
+from bot.models import ChannelKind
 from tests.e2e.processes import (
     BROBYGGER,
     brobygger,
@@ -20,13 +17,7 @@ from tests.e2e.processes import (
     service_environment,
     wait_until_healthy,
 )
-from tests.integration.delivery_people import citizen, plan_one
-
-
-def status_of(path: Path, message_id: int) -> str:
-    with closing(sqlite3.connect(path)) as connection:
-        row = connection.execute("SELECT status FROM messages WHERE id = ?", (message_id,))
-        return str(row.fetchone()[0])
+from tests.integration.delivery_people import citizen, due_message, plan_one, sqlite_status
 
 
 def start(cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -51,14 +42,7 @@ async def test_without_credentials_the_simulator_delivers_and_prints_a_summary(t
     try:
         person = await citizen(database, addresses=[(ChannelKind.SMS, "+4520000030")])
         message_id = await plan_one(
-            database,
-            Planned(
-                kind=MessageKind.CHECKIN,
-                body="Hej Mikkel, hvordan går det?",
-                due_at=datetime.now(UTC),
-                dedupe_key="checkin:demo",
-                participant_id=person,
-            ),
+            database, due_message(person, datetime.now(UTC), "checkin:demo")
         )
     finally:
         await database.dispose()
@@ -66,13 +50,13 @@ async def test_without_credentials_the_simulator_delivers_and_prints_a_summary(t
     try:
         await asyncio.to_thread(wait_until_healthy, process, f"http://127.0.0.1:{port}/healthz")
         for _ in range(200):  # at most 10 s
-            if status_of(tmp_path / "demo.db", message_id) == "delivered":
+            if sqlite_status(tmp_path / "demo.db", message_id) == "delivered":
                 break
             await asyncio.sleep(0.05)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = await asyncio.to_thread(process.communicate, timeout=30)
-    assert status_of(tmp_path / "demo.db", message_id) == "delivered"
+    assert sqlite_status(tmp_path / "demo.db", message_id) == "delivered"
     assert "live: none; simulated: sms, telegram, simulator" in output
     assert f"simulator: message {message_id} (checkin) delivered on sms" in output
     # Neither the body nor the phone number reaches the console.

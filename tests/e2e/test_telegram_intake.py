@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +28,7 @@ from bot.models import (
 from bot.services.enrolment import enrol_participant
 from handlers.telegram import SECRET_HEADER, TELEGRAM_PATH
 from tests.e2e.telegram_updates import blocked_update, button_update, text_update
+from tests.e2e.waiting import eventually
 from tests.factories import add_participant, add_staff
 from tests.fakes import FakeTelegram
 from tests.fakes.telegram import TOKEN
@@ -36,20 +36,6 @@ from tests.fakes.telegram import TOKEN
 PUBLIC_URL = "https://brobygger.example.org"
 SECRET = "webhook-secret-123"
 CHAT = 5551
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
-    """Poll ``check`` until it returns something truthy, or fail after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {within} s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

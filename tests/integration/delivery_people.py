@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
+from contextlib import closing
 from datetime import datetime
+from pathlib import Path
 
 from bot.db import Database
 from bot.models import (
@@ -12,6 +15,7 @@ from bot.models import (
     Consent,
     ConsentMethod,
     ConsentPurpose,
+    MessageKind,
     Participant,
     Role,
     Staff,
@@ -72,6 +76,27 @@ async def mentor(
         session.add(member)
         await session.flush()
         return member.id
+
+
+def due_message(
+    participant_id: int,
+    due_at: datetime,
+    key: str,
+    *,
+    kind: MessageKind = MessageKind.CHECKIN,
+    body: str = "Hej Mikkel, hvordan går det?",
+) -> Planned:
+    """A message to a citizen, due at ``due_at``."""
+    return Planned(
+        kind=kind, body=body, due_at=due_at, dedupe_key=key, participant_id=participant_id
+    )
+
+
+def sqlite_status(path: Path, message_id: int) -> str:
+    """A message's status, read straight from a SQLite file (while a worker may hold it)."""
+    with closing(sqlite3.connect(path)) as connection:
+        row = connection.execute("SELECT status FROM messages WHERE id = ?", (message_id,))
+        return str(row.fetchone()[0])
 
 
 async def plan_one(database: Database, message: Planned) -> int:

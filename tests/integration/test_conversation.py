@@ -52,6 +52,7 @@ from tests.factories import (
     add_participant,
     add_question,
     add_staff,
+    ask_about_a_meeting,
 )
 
 CATALOGS = Catalogs.load()
@@ -130,13 +131,8 @@ async def test_consent_no_records_nothing_and_says_how_to_come_back(database, cl
 async def test_yes_to_a_meeting_confirms_it(database, clock):
     async with database.session() as session:
         participant = await add_participant(session, now=clock.now())
-        appointment = await add_appointment(session, participant, now=clock.now())
-        await add_question(
-            session,
-            participant,
-            kind=MessageKind.CONFIRMATION_REQUEST,
-            appointment=appointment,
-            now=clock.now(),
+        appointment = await ask_about_a_meeting(
+            session, participant, kind=MessageKind.CONFIRMATION_REQUEST, now=clock.now()
         )
     handled = await send(database, clock, "ja det gør jeg 👍")
     async with database.read() as session:
@@ -188,13 +184,8 @@ async def test_declined_meeting_alerts_the_mentor_at_once(database, clock):
 async def test_attendance_answers_record_attended_or_missed(database, clock):
     async with database.session() as session:
         participant = await add_participant(session, now=clock.now())
-        appointment = await add_appointment(session, participant, now=clock.now())
-        await add_question(
-            session,
-            participant,
-            kind=MessageKind.ATTENDANCE_QUESTION,
-            appointment=appointment,
-            now=clock.now(),
+        appointment = await ask_about_a_meeting(
+            session, participant, kind=MessageKind.ATTENDANCE_QUESTION, now=clock.now()
         )
     await send(database, clock, "nej")
     async with database.read() as session:

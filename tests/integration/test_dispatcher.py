@@ -18,6 +18,7 @@ from bot.models import (
     AppointmentKind,
     ChannelKind,
     ConsentPurpose,
+    Direction,
     Message,
     MessageKind,
     MessageStatus,
@@ -334,3 +335,28 @@ async def test_a_message_due_in_quiet_hours_goes_when_they_end(
 
     assert [m.message_id for m in sent[ChannelKind.SIMULATOR].sent] == [urgent_id, message_id]
     assert (await row(database, message_id)).sent_at == morning
+
+
+async def test_a_reply_to_an_unknown_sender_goes_only_to_that_address(database, clock):
+    async with database.session() as session:
+        message = Message(
+            direction=Direction.OUT,
+            status=MessageStatus.PLANNED,
+            kind=MessageKind.UNKNOWN_SENDER_REPLY,
+            body="Vi kender ikke dit nummer.",
+            channel=ChannelKind.SMS,
+            address="+4520000077",
+            due_at=clock.now(),
+            send_after=clock.now(),
+            dedupe_key="unknown:1",
+        )
+        session.add(message)
+        await session.flush()
+        message_id = message.id
+    sent = channels()
+
+    await dispatch_due(database, sent, clock, OPTIONS)
+
+    assert [(m.message_id, m.address) for m in sent[ChannelKind.SMS].sent] == [
+        (message_id, "+4520000077")
+    ]

@@ -56,6 +56,18 @@ async def post(client: httpx.AsyncClient, form: dict[str, str], signature: str |
     return await client.post(SMS_PATH, data=form, headers=headers)
 
 
+async def post_encoded(client: httpx.AsyncClient, body: str, signature: str) -> httpx.Response:
+    """POST a form body encoded by hand (to send what a dict cannot express)."""
+    return await client.post(
+        SMS_PATH,
+        content=body.encode("ascii"),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+
+
 async def inbound_rows(database: Database) -> list[Message]:
     async with database.read() as session:
         return list(await session.scalars(select(Message).where(Message.direction == Direction.IN)))
@@ -151,14 +163,7 @@ async def test_invalid_utf8_is_stored_as_decoded_with_replacement_characters(cli
     # the signature covers the decoded values, as Twilio computes it over its parameters.
     raw = "MessageSid=SM" + "2" * 32 + "&From=%2B4520304050&Body=ja%FF%FEtak"
     decoded = {"MessageSid": "SM" + "2" * 32, "From": CITIZEN_PHONE, "Body": "ja\ufffd\ufffdtak"}
-    response = await client.post(
-        SMS_PATH,
-        content=raw.encode("ascii"),
-        headers={
-            "content-type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": sign(decoded),
-        },
-    )
+    response = await post_encoded(client, raw, sign(decoded))
     assert response.status_code == 200
     [row] = await inbound_rows(database)
     assert row.body == "ja\ufffd\ufffdtak"
@@ -166,14 +171,7 @@ async def test_invalid_utf8_is_stored_as_decoded_with_replacement_characters(cli
 
 async def test_nul_and_raw_bytes_never_crash_the_route(client, database):
     form = sms_form("ja\x00tak")
-    response = await client.post(
-        SMS_PATH,
-        content=urlencode(form).encode(),
-        headers={
-            "content-type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": sign(form),
-        },
-    )
+    response = await post_encoded(client, urlencode(form), sign(form))
     assert response.status_code == 200
     [row] = await inbound_rows(database)
     assert row.body == "ja\ufffdtak"  # PostgreSQL cannot hold NUL; both databases agree
@@ -192,3 +190,11 @@ async def test_the_same_sms_delivered_five_times_at_once_is_logged_once(client, 
             select(func.count()).select_from(Message).where(Message.direction == "out")
         )
     assert row.body == "hvem er det?" and replies == 1
+
+
+async def test_a_nul_in_the_sender_or_sid_never_crashes_the_route(client, database):
+    form = sms_form("ja", sid="SM\x00" + "3" * 31, sender="+45\x0020304050")
+    response = await post_encoded(client, urlencode(form), sign(form))
+    assert response.status_code == 200
+    [row] = await inbound_rows(database)
+    assert row.address == "+45\ufffd20304050" and row.participant_id is None

@@ -17,14 +17,13 @@ from bot.channels.routing import Route
 from bot.config import load_settings
 from bot.db import Database
 from bot.models import ChannelKind, Message, MessageKind, MessageStatus
-from bot.outbox import Planned
 from bot.services.delivery_status import record_provider_status
 from schedules.claims import claim_due
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.outcomes import Backoff, DispatchReport, Outcome, record_outcomes
 from schedules.recipients import Ready
 from tests.fakes import FakeTwilio
-from tests.integration.delivery_people import citizen, plan_one
+from tests.integration.delivery_people import citizen, due_message, plan_one
 
 PUBLIC_URL = "https://brobygger.example"
 
@@ -57,16 +56,7 @@ async def app(database: Database, twilio: FakeTwilio, clock) -> AsyncIterator[Fa
 async def sent_sms(app: FastAPI, database: Database, clock) -> Message:
     """A message really sent through the twilio client to the fake, recorded as sent."""
     person = await citizen(database, addresses=[(ChannelKind.SMS, "+4520000010")])
-    message_id = await plan_one(
-        database,
-        Planned(
-            kind=MessageKind.CHECKIN,
-            body="Hvordan går det?",
-            due_at=clock.now(),
-            dedupe_key="checkin:status",
-            participant_id=person,
-        ),
-    )
+    message_id = await plan_one(database, due_message(person, clock.now(), "checkin:status"))
     runtime = app.state.runtime
     await dispatch_due(database, runtime.channels, clock, DispatchOptions(tz=runtime.settings.tz))
     return await stored(database, message_id)
@@ -129,13 +119,7 @@ async def test_a_callback_that_overtakes_the_recording_is_kept(database, clock):
     person = await citizen(database, addresses=[(ChannelKind.SMS, "+4520000011")])
     message_id = await plan_one(
         database,
-        Planned(
-            kind=MessageKind.REPLY,
-            body="Tak",
-            due_at=clock.now(),
-            dedupe_key="r",
-            participant_id=person,
-        ),
+        due_message(person, clock.now(), "r", kind=MessageKind.REPLY, body="Tak"),
     )
     async with database.session() as session:
         [claimed] = await claim_due(
@@ -169,13 +153,7 @@ async def test_planning_a_due_message_wakes_the_dispatcher(app, twilio, clock):
     person = await citizen(runtime.database, addresses=[(ChannelKind.SMS, "+4520000012")])
     await plan_one(
         runtime.database,
-        Planned(
-            kind=MessageKind.REPLY,
-            body="Tak",
-            due_at=clock.now(),
-            dedupe_key="w",
-            participant_id=person,
-        ),
+        due_message(person, clock.now(), "w", kind=MessageKind.REPLY, body="Tak"),
     )
     # The tick interval is an hour: only the wake-up can send it.
     for _ in range(500):  # at most 10 s

@@ -14,15 +14,14 @@ from bot.db import Database
 from bot.models import (
     Address,
     ChannelKind,
-    Consent,
     ConsentMethod,
     ConsentPurpose,
     Message,
     MessageStatus,
-    Participant,
     Role,
-    Staff,
 )
+from bot.services.consent import record_consents
+from tests import factories
 
 
 async def add_staff(
@@ -32,19 +31,16 @@ async def add_staff(
     role: Role,
     telegram: str | None = None,
     phone: str | None = None,
-    language: str = "da",
 ) -> int:
     async with database.session() as session:
-        staff = Staff(
+        staff = await factories.add_staff(
+            session,
             email=f"{name.split()[0].lower()}@example.org",
             name=name,
             role=role,
-            telegram_chat_id=telegram,
             phone=phone,
-            language=language,
+            telegram_chat_id=telegram,
         )
-        session.add(staff)
-        await session.flush()
         return staff.id
 
 
@@ -56,33 +52,29 @@ async def enrol(
     name: str = "Jonas Kragh",
     mentor_id: int | None = None,
     consultant_id: int | None = None,
-    language: str = "da",
     phone: str | None = None,
     consents: tuple[ConsentPurpose, ...] = tuple(ConsentPurpose),
 ) -> int:
+    """A participant with an SMS number (unique unless given) and the consents asked for."""
     async with database.session() as session:
-        participant = Participant(
-            name=name,
-            language=language,
-            release_date=release_date,
-            mentor_id=mentor_id,
-            consultant_id=consultant_id,
-            enrolled_at=now,
+        participant = await factories.add_participant(
+            session, now=now, name=name, phone=None, consented=False
         )
-        session.add(participant)
-        await session.flush()
+        participant.release_date = release_date
+        participant.mentor_id = mentor_id
+        participant.consultant_id = consultant_id
         number = phone or f"+4520{participant.id:06d}"
         session.add(Address(participant_id=participant.id, channel=ChannelKind.SMS, address=number))
-        for purpose in consents:
-            session.add(
-                Consent(
-                    participant_id=participant.id,
-                    purpose=purpose,
-                    channel=ChannelKind.SMS,
-                    method=ConsentMethod.STAFF_RECORDED,
-                    text="Samtykke givet på papir",
-                    given_at=now,
-                )
+        if consents:
+            await record_consents(
+                session,
+                participant_id=participant.id,
+                text="Samtykke givet på papir ved indskrivningen",
+                channel=None,
+                method=ConsentMethod.STAFF_RECORDED,
+                now=now,
+                purposes=consents,
+                recorded_by_id=consultant_id,
             )
         return participant.id
 

@@ -60,6 +60,18 @@ async def _raise(
     return alert_id
 
 
+async def _every_message_ends(
+    database: Database, participant_id: int, status: MessageStatus, error: str, clock: FakeClock
+) -> None:
+    """What the dispatcher records when every message to the citizen ends this way."""
+    async with database.session() as session:
+        await session.execute(
+            update(Message)
+            .where(Message.participant_id == participant_id)
+            .values(status=status, error=error, finished_at=clock.now())
+        )
+
+
 async def test_one_alert_goes_to_the_mentor_on_telegram_with_a_button(
     database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
 ) -> None:
@@ -169,16 +181,9 @@ async def test_failed_messages_raise_one_delivery_alert(
 ) -> None:
     participant_id, mentor_id, _ = await _team(database, clock)
     await plan_checkins(database, clock, rules, catalogs)
-    async with database.session() as session:
-        await session.execute(
-            update(Message)
-            .where(Message.participant_id == participant_id)
-            .values(
-                status=MessageStatus.FAILED,
-                error="30003 unreachable handset",
-                finished_at=clock.now(),
-            )
-        )
+    await _every_message_ends(
+        database, participant_id, MessageStatus.FAILED, "30003 unreachable handset", clock
+    )
     assert await notify_alerts(database, clock, rules, catalogs) == AlertingRun(raised=1, notices=1)
     assert await notify_alerts(database, clock, rules, catalogs) == AlertingRun()
     async with database.read() as session:
@@ -199,16 +204,9 @@ async def test_a_citizen_without_a_reachable_address_alerts_mentor_and_consultan
 ) -> None:
     participant_id, mentor_id, consultant_id = await _team(database, clock)
     await plan_checkins(database, clock, rules, catalogs)
-    async with database.session() as session:
-        await session.execute(
-            update(Message)
-            .where(Message.participant_id == participant_id)
-            .values(
-                status=MessageStatus.SUPPRESSED,
-                error="no reachable address",
-                finished_at=clock.now(),
-            )
-        )
+    await _every_message_ends(
+        database, participant_id, MessageStatus.SUPPRESSED, "no reachable address", clock
+    )
     assert await notify_alerts(database, clock, rules, catalogs) == AlertingRun(raised=1, notices=2)
     clock.advance(timedelta(days=3))
     assert await notify_alerts(database, clock, rules, catalogs) == AlertingRun()

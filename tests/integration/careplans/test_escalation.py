@@ -23,6 +23,7 @@ from bot.models import (
     Message,
     MessageKind,
     MessageStatus,
+    Participant,
     ReplyChoices,
 )
 from bot.services.appointments import MeetingContext, create_appointment
@@ -192,3 +193,16 @@ async def test_an_unconfirmed_meeting_is_nudged_and_a_confirmed_one_is_not(
     assert nudge.body == (
         "Vi mangler dit svar: Kan du komme til dit møde tirsdag den 20. januar kl. 10.00?"
     )
+
+
+async def test_no_ladder_for_a_citizen_who_said_stop(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    question = await _asked_checkin(database, catalogs, rules, clock)
+    async with database.session() as session:
+        participant = await session.get(Participant, question.participant_id)
+        assert participant is not None
+        participant.opted_out_at = ASKED + timedelta(hours=2)
+    clock.set(ASKED + timedelta(days=2))
+    assert await escalate_unanswered(database, clock, rules, catalogs) == EscalationRun(stopped=1)
+    assert await messages(database, kind=MessageKind.CHECKIN_NUDGE) == []

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.i18n import Catalogs
-from bot.models import Checkin, CheckinStatus, MessageKind, MessageStatus, Participant
+from bot.models import Checkin, CheckinStatus, Message, MessageKind, MessageStatus, Participant
+from bot.outbox import suppress
 from bot.services.care_plans import set_default_plan, set_plan_override
 from schedules.care_rules import CareRules
 from schedules.planner import PlannerRun, plan_checkins
@@ -189,3 +190,27 @@ async def test_no_consent_or_opting_out_means_no_check_ins(
         participant.opted_out_at = clock.now()
     assert await plan_checkins(database, clock, rules, catalogs) == PlannerRun(cancelled=2)
     assert {status for _, _, status in await _checkins(database)} == {MessageStatus.CANCELLED}
+
+
+async def test_check_ins_suppressed_by_stop_are_planned_again_after_start(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    participant_id = await enrol(database, now=clock.now(), release_date=RELEASE)
+    await plan_checkins(database, clock, rules, catalogs)
+    async with database.session() as session:  # what STOP does (the conversation service)
+        participant = await session.get(Participant, participant_id)
+        assert participant is not None
+        participant.opted_out_at = clock.now()
+        await suppress(
+            session, Message.participant_id == participant_id, now=clock.now(), reason="opted out"
+        )
+    assert await plan_checkins(database, clock, rules, catalogs) == PlannerRun()
+    async with database.session() as session:  # START
+        participant = await session.get(Participant, participant_id)
+        assert participant is not None
+        participant.opted_out_at = None
+    assert await plan_checkins(database, clock, rules, catalogs) == PlannerRun(planned=2)
+    rows = await messages(database, kind=MessageKind.CHECKIN)
+    assert [(m.status, m.error, m.finished_at) for m in rows] == [
+        (MessageStatus.PLANNED, None, None)
+    ] * 2

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class Runtime:
     """What the running service holds: one of each, built in the lifespan."""
@@ -269,6 +270,7 @@ def create_app(
         stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()
+        runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now
         try:
             await _start_telegram(runtime)
             await seed_demo_once(runtime)

@@ -24,9 +24,7 @@ from bot.models import (
     Attendance,
     ChannelKind,
     Confirmation,
-    Consent,
     ConsentMethod,
-    ConsentPurpose,
     Direction,
     Message,
     MessageKind,
@@ -41,6 +39,7 @@ from bot.models import (
 )
 from bot.services.appointments import MeetingContext, MeetingRules, create_appointment
 from bot.services.appointments import record_attendance as record_meeting_attendance
+from bot.services.consent import record_consents
 from bot.services.participants import ParticipantIn, close_participant, create_participant
 from bot.services.staff import add_staff
 
@@ -109,20 +108,18 @@ async def seed_demo(
             today=today,
             catalogs=catalogs,
             now=now - timedelta(days=max(0, -released) + 14),
+            purpose="demo",
         )
         if consent:
-            for purpose in ConsentPurpose:
-                session.add(
-                    Consent(
-                        participant_id=participant.id,
-                        purpose=purpose,
-                        channel=ChannelKind.SIMULATOR,
-                        method=ConsentMethod.STAFF_RECORDED,
-                        text="Samtykke givet på papir ved indskrivning (demo).",
-                        given_at=now - timedelta(days=10),
-                        recorded_by_id=consultant.id,
-                    )
-                )
+            await record_consents(
+                session,
+                participant_id=participant.id,
+                text="Samtykke givet på papir ved indskrivning (demo).",
+                channel=ChannelKind.SIMULATOR,
+                method=ConsentMethod.STAFF_RECORDED,
+                now=now - timedelta(days=10),
+                recorded_by_id=consultant.id,
+            )
         return participant
 
     jonas = await person("Jonas Testesen", mads, nord, aaby, released=3)
@@ -164,6 +161,8 @@ async def seed_demo(
         outcome=Outcome.JOB,
         note="Fastansat som lagermedarbejder",
         now=now - timedelta(days=2),
+        closed_by=consultant.id,
+        purpose="demo",
     )
     return logins
 

@@ -29,6 +29,7 @@ from bot.models import (
     Staff,
 )
 from bot.phones import PhoneNumberError, to_e164
+from bot.services.audit_trail import record
 from bot.services.enrolment import EnrolmentError, enrol_participant, plan_consent_request
 
 MAX_ID = 2**31 - 1
@@ -133,6 +134,7 @@ async def create_participant(
     today: date,
     catalogs: Catalogs,
     now: datetime,
+    purpose: str,
 ) -> Participant:
     """Enrol a participant and ask for consent, then file them under their sites.
 
@@ -189,11 +191,26 @@ async def create_participant(
     participant.release_date = data.release_date
     await session.flush()
     await session.refresh(participant, ["addresses"])
+    await record(
+        session,
+        staff_id=created_by,
+        action="created",
+        participant_id=participant.id,
+        purpose=purpose,
+        now=now,
+    )
     return participant
 
 
 async def update_participant(
-    session: AsyncSession, participant: Participant, data: ParticipantIn, *, today: date
+    session: AsyncSession,
+    participant: Participant,
+    data: ParticipantIn,
+    *,
+    today: date,
+    changed_by: int,
+    purpose: str,
+    now: datetime,
 ) -> None:
     """Change a participant's details; a new SMS number replaces the old one."""
     current_sms = next((a for a in participant.addresses if a.channel is ChannelKind.SMS), None)
@@ -214,6 +231,14 @@ async def update_participant(
                 Address(participant_id=participant.id, channel=ChannelKind.SMS, address=data.phone)
             )
     await session.flush()
+    await record(
+        session,
+        staff_id=changed_by,
+        action="changed",
+        participant_id=participant.id,
+        purpose=purpose,
+        now=now,
+    )
 
 
 async def close_participant(
@@ -223,6 +248,8 @@ async def close_participant(
     outcome: Outcome,
     note: str | None,
     now: datetime,
+    closed_by: int | None,
+    purpose: str,
 ) -> None:
     """Record how the participant left the programme; the statistics count it from here."""
     participant.status = ParticipantStatus.CLOSED
@@ -231,6 +258,15 @@ async def close_participant(
     participant.outcome_note = note[:2000] or None
     participant.closed_at = now
     await session.flush()
+    await record(
+        session,
+        staff_id=closed_by,
+        action="changed",
+        participant_id=participant.id,
+        purpose=purpose,
+        now=now,
+        detail={"outcome": str(outcome)},
+    )
 
 
 @dataclass(frozen=True)

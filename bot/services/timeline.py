@@ -24,6 +24,7 @@ from bot.models import (
     Participant,
     Staff,
 )
+from bot.services.audit_trail import record
 
 
 class EntryType(enum.StrEnum):
@@ -145,6 +146,28 @@ async def timeline(session: AsyncSession, participant: Participant) -> list[Time
     if participant.closed_at is not None:
         entries.append(TimelineEntry(participant.closed_at, EntryType.CLOSED))
     entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+async def read_timeline(
+    session: AsyncSession,
+    participant: Participant,
+    *,
+    staff_id: int,
+    action: str,
+    purpose: str,
+    now: datetime,
+) -> list[TimelineEntry]:
+    """The timeline, for a staff member to view or export; the audit trail records it."""
+    entries = await timeline(session, participant)
+    await record(
+        session,
+        staff_id=staff_id,
+        action=action,
+        participant_id=participant.id,
+        purpose=purpose,
+        now=now,
+    )
     return entries
 
 

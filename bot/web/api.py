@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from bot.models import Alert, Participant, ParticipantStatus
 from bot.services.alerts import acknowledge_alert
-from bot.services.audit_trail import record
 from bot.services.participants import (
     InputProblem,
     ParticipantFilter,
@@ -26,7 +25,7 @@ from bot.services.participants import (
     update_participant,
 )
 from bot.services.staff_messages import write_to_participant
-from bot.services.timeline import timeline
+from bot.services.timeline import read_timeline
 from bot.web.access import (
     Action,
     ApiViewer,
@@ -95,14 +94,7 @@ async def create(request: Request, viewer: ApiViewer, data: ParticipantIn) -> Pa
                 today=now.astimezone(runtime.settings.tz).date(),
                 catalogs=runtime.catalogs,
                 now=now,
-            )
-            await record(
-                db,
-                staff_id=viewer.id,
-                action="created",
-                participant_id=participant.id,
                 purpose="api",
-                now=now,
             )
     except InputProblem as problem:
         raise unprocessable(problem) from None
@@ -130,13 +122,11 @@ async def update(
             found = await participant_for(db, viewer, participant_id)
             viewer.require(Action.EDIT_PARTICIPANT)
             await update_participant(
-                db, found, data, today=now.astimezone(runtime.settings.tz).date()
-            )
-            await record(
                 db,
-                staff_id=viewer.id,
-                action="changed",
-                participant_id=found.id,
+                found,
+                data,
+                today=now.astimezone(runtime.settings.tz).date(),
+                changed_by=viewer.id,
                 purpose="api",
                 now=now,
             )
@@ -153,12 +143,11 @@ async def participant_timeline(
     runtime = runtime_of(request)
     async with runtime.database.session() as db:
         found = await participant_for(db, viewer, participant_id)
-        entries = await timeline(db, found)
-        await record(
+        entries = await read_timeline(
             db,
+            found,
             staff_id=viewer.id,
             action="viewed",
-            participant_id=found.id,
             purpose="api timeline",
             now=runtime.clock.now(),
         )
@@ -174,15 +163,14 @@ async def outcome(
     async with runtime.database.session() as db:
         found = await participant_for(db, viewer, participant_id)
         viewer.require(Action.EDIT_PARTICIPANT)
-        await close_participant(db, found, outcome=data.outcome, note=data.note, now=now)
-        await record(
+        await close_participant(
             db,
-            staff_id=viewer.id,
-            action="changed",
-            participant_id=found.id,
-            purpose="api outcome",
+            found,
+            outcome=data.outcome,
+            note=data.note,
             now=now,
-            detail={"outcome": str(data.outcome)},
+            closed_by=viewer.id,
+            purpose="api outcome",
         )
     return ParticipantOut.of(found)
 

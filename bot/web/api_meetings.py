@@ -21,11 +21,11 @@ from bot.web.access import (
     Action,
     ApiViewer,
     RowId,
-    appointment_for,
+    Viewer,
     participant_for,
     runtime_of,
 )
-from bot.web.pages_meetings import meeting_context
+from bot.web.pages_meetings import MeetingChange, change_meeting, meeting_context
 
 router = APIRouter(prefix="/api", tags=["meetings"])
 
@@ -101,57 +101,56 @@ async def create(
 async def move(
     request: Request, viewer: ApiViewer, appointment_id: RowId, data: MeetingMove
 ) -> MeetingOut:
-    try:
-        async with runtime_of(request).database.session() as db:
-            await appointment_for(db, viewer, appointment_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            meeting = await move_appointment(
-                db,
-                meeting_context(request),
-                appointment_id=appointment_id,
-                starts_at=data.starts_at,
-                place=data.place,
-                moved_by_id=viewer.id,
-                allow_sensitive_place=data.allow_sensitive_place,
-            )
-    except AppointmentError as error:
-        raise _refused(error) from None
-    return MeetingOut.of(meeting)
+    return await _change(
+        request,
+        viewer,
+        appointment_id,
+        lambda db, context: move_appointment(
+            db,
+            context,
+            appointment_id=appointment_id,
+            starts_at=data.starts_at,
+            place=data.place,
+            moved_by_id=viewer.id,
+            allow_sensitive_place=data.allow_sensitive_place,
+        ),
+    )
 
 
 @router.post("/meetings/{appointment_id}/cancel", response_model=MeetingOut)
 async def cancel(request: Request, viewer: ApiViewer, appointment_id: RowId) -> MeetingOut:
-    try:
-        async with runtime_of(request).database.session() as db:
-            await appointment_for(db, viewer, appointment_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            meeting = await cancel_appointment(
-                db,
-                meeting_context(request),
-                appointment_id=appointment_id,
-                cancelled_by_id=viewer.id,
-            )
-    except AppointmentError as error:
-        raise _refused(error) from None
-    return MeetingOut.of(meeting)
+    return await _change(
+        request,
+        viewer,
+        appointment_id,
+        lambda db, context: cancel_appointment(
+            db, context, appointment_id=appointment_id, cancelled_by_id=viewer.id
+        ),
+    )
 
 
 @router.post("/meetings/{appointment_id}/attendance", response_model=MeetingOut)
 async def attendance(
     request: Request, viewer: ApiViewer, appointment_id: RowId, data: AttendanceIn
 ) -> MeetingOut:
-    runtime = runtime_of(request)
+    return await _change(
+        request,
+        viewer,
+        appointment_id,
+        lambda db, context: record_attendance(
+            db,
+            appointment_id=appointment_id,
+            attendance=data.attendance,
+            now=context.now,
+            recorded_by_id=viewer.id,
+        ),
+    )
+
+
+async def _change(
+    request: Request, viewer: Viewer, appointment_id: int, change: MeetingChange
+) -> MeetingOut:
     try:
-        async with runtime.database.session() as db:
-            await appointment_for(db, viewer, appointment_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            meeting = await record_attendance(
-                db,
-                appointment_id=appointment_id,
-                attendance=data.attendance,
-                now=runtime.clock.now(),
-                recorded_by_id=viewer.id,
-            )
+        return MeetingOut.of(await change_meeting(request, viewer, appointment_id, change))
     except AppointmentError as error:
         raise _refused(error) from None
-    return MeetingOut.of(meeting)

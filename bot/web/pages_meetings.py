@@ -7,12 +7,15 @@ past) comes back as a 422 page saying why.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.models import Appointment
 from bot.services.appointments import (
     AppointmentError,
     MeetingContext,
@@ -27,6 +30,7 @@ from bot.web.access import (
     Action,
     PageViewer,
     RowId,
+    Viewer,
     appointment_for,
     checked_form,
     participant_for,
@@ -49,6 +53,27 @@ def _refused(error: Exception) -> HTTPException:
     if isinstance(error, InputProblem):
         return HTTPException(status_code=422, detail=error.message)
     return HTTPException(status_code=422, detail=str(error))
+
+
+MeetingChange = Callable[[AsyncSession, MeetingContext], Awaitable[Appointment]]
+
+
+async def change_meeting(
+    request: Request,
+    viewer: Viewer,
+    appointment_id: int,
+    change: MeetingChange,
+    *,
+    participant_id: int | None = None,
+) -> Appointment:
+    """Apply ``change`` to a meeting the viewer may manage: 404 out of scope, 403 by role.
+
+    Pages and the API both come through here; ``AppointmentError`` is theirs to answer.
+    """
+    async with runtime_of(request).database.session() as db:
+        await appointment_for(db, viewer, appointment_id, participant_id)
+        viewer.require(Action.MANAGE_MEETINGS)
+        return await change(db, meeting_context(request))
 
 
 def _back(participant_id: int) -> Response:
@@ -94,29 +119,32 @@ async def move(
     request: Request, participant_id: RowId, appointment_id: RowId, viewer: PageViewer
 ) -> Response:
     form = await checked_form(request)
-    runtime = runtime_of(request)
+    tz = runtime_of(request).settings.tz
     try:
         data = MeetingMove.model_validate(
             {
                 "starts_at": local_instant(
-                    str(form.get("date", "")), str(form.get("time", "")), runtime.settings.tz
+                    str(form.get("date", "")), str(form.get("time", "")), tz
                 ),
                 "place": form.get("place") or None,
                 "allow_sensitive_place": form.get("allow_sensitive_place") == "on",
             }
         )
-        async with runtime.database.session() as db:
-            await appointment_for(db, viewer, appointment_id, participant_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            await move_appointment(
+        await change_meeting(
+            request,
+            viewer,
+            appointment_id,
+            lambda db, context: move_appointment(
                 db,
-                meeting_context(request),
+                context,
                 appointment_id=appointment_id,
                 starts_at=data.starts_at,
                 place=data.place,
                 moved_by_id=viewer.id,
                 allow_sensitive_place=data.allow_sensitive_place,
-            )
+            ),
+            participant_id=participant_id,
+        )
     except (ValidationError, InputProblem, AppointmentError) as error:
         raise _refused(error) from None
     return _back(participant_id)
@@ -127,17 +155,16 @@ async def cancel(
     request: Request, participant_id: RowId, appointment_id: RowId, viewer: PageViewer
 ) -> Response:
     await checked_form(request)
-    runtime = runtime_of(request)
     try:
-        async with runtime.database.session() as db:
-            await appointment_for(db, viewer, appointment_id, participant_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            await cancel_appointment(
-                db,
-                meeting_context(request),
-                appointment_id=appointment_id,
-                cancelled_by_id=viewer.id,
-            )
+        await change_meeting(
+            request,
+            viewer,
+            appointment_id,
+            lambda db, context: cancel_appointment(
+                db, context, appointment_id=appointment_id, cancelled_by_id=viewer.id
+            ),
+            participant_id=participant_id,
+        )
     except AppointmentError as error:
         raise _refused(error) from None
     return _back(participant_id)
@@ -148,19 +175,21 @@ async def attendance(
     request: Request, participant_id: RowId, appointment_id: RowId, viewer: PageViewer
 ) -> Response:
     form = await checked_form(request)
-    runtime = runtime_of(request)
     try:
         data = AttendanceIn.model_validate({"attendance": form.get("attendance")})
-        async with runtime.database.session() as db:
-            await appointment_for(db, viewer, appointment_id, participant_id)
-            viewer.require(Action.MANAGE_MEETINGS)
-            await record_attendance(
+        await change_meeting(
+            request,
+            viewer,
+            appointment_id,
+            lambda db, context: record_attendance(
                 db,
                 appointment_id=appointment_id,
                 attendance=data.attendance,
-                now=runtime.clock.now(),
+                now=context.now,
                 recorded_by_id=viewer.id,
-            )
+            ),
+            participant_id=participant_id,
+        )
     except (ValidationError, AppointmentError) as error:
         raise _refused(error) from None
     return _back(participant_id)

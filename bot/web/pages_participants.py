@@ -22,7 +22,6 @@ from bot.models import (
     Site,
     Staff,
 )
-from bot.services.audit_trail import record
 from bot.services.participants import (
     InputProblem,
     ParticipantFilter,
@@ -33,7 +32,7 @@ from bot.services.participants import (
     list_participants,
     update_participant,
 )
-from bot.services.timeline import planned_messages, timeline
+from bot.services.timeline import planned_messages, read_timeline
 from bot.web.access import (
     Action,
     PageViewer,
@@ -165,14 +164,7 @@ async def new_participant(request: Request, viewer: PageViewer) -> Response:
                     today=now.astimezone(runtime.settings.tz).date(),
                     catalogs=runtime.catalogs,
                     now=now,
-                )
-                await record(
-                    db,
-                    staff_id=viewer.id,
-                    action="created",
-                    participant_id=participant.id,
                     purpose="dashboard",
-                    now=now,
                 )
             return RedirectResponse(f"/participants/{participant.id}", status_code=303)
         except InputProblem as problem:
@@ -222,13 +214,11 @@ async def edit_participant(request: Request, participant_id: RowId, viewer: Page
         if data is not None:
             try:
                 await update_participant(
-                    db, participant, data, today=now.astimezone(runtime.settings.tz).date()
-                )
-                await record(
                     db,
-                    staff_id=viewer.id,
-                    action="changed",
-                    participant_id=participant.id,
+                    participant,
+                    data,
+                    today=now.astimezone(runtime.settings.tz).date(),
+                    changed_by=viewer.id,
                     purpose="dashboard",
                     now=now,
                 )
@@ -246,17 +236,11 @@ async def timeline_page(request: Request, participant_id: RowId, viewer: PageVie
     now = runtime.clock.now()
     async with runtime.database.session() as db:
         participant = await participant_for(db, viewer, participant_id)
-        entries = await timeline(db, participant)
+        entries = await read_timeline(
+            db, participant, staff_id=viewer.id, action="viewed", purpose="timeline", now=now
+        )
         sites = {s.id: s for s in await db.scalars(select(Site))}
         staff = {s.id: s for s in await db.scalars(select(Staff))}
-        await record(
-            db,
-            staff_id=viewer.id,
-            action="viewed",
-            participant_id=participant.id,
-            purpose="timeline",
-            now=now,
-        )
         simulated = simulated_address(participant, runtime.simulated_channels)
         phone = await phone_messages(db, participant.id) if simulated else None
     meetings = sorted(
@@ -293,16 +277,13 @@ async def close(request: Request, participant_id: RowId, viewer: PageViewer) -> 
         if outcome not in set(Outcome):
             raise HTTPException(status_code=422, detail="choose an outcome")
         await close_participant(
-            db, participant, outcome=Outcome(str(outcome)), note=str(form.get("note", "")), now=now
-        )
-        await record(
             db,
-            staff_id=viewer.id,
-            action="changed",
-            participant_id=participant.id,
-            purpose="closed",
+            participant,
+            outcome=Outcome(str(outcome)),
+            note=str(form.get("note", "")),
             now=now,
-            detail={"outcome": str(outcome)},
+            closed_by=viewer.id,
+            purpose="dashboard",
         )
     return RedirectResponse(f"/participants/{participant_id}", status_code=303)
 

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.services.audit_trail import record
 from bot.services.exports import csv_text, municipality_report, timeline_rows
 from bot.services.statistics import chart_bars, status_report, table_rows
-from bot.services.timeline import timeline
+from bot.services.timeline import read_timeline
 from bot.web.access import (
     Action,
     PageViewer,
@@ -97,12 +96,11 @@ async def timeline_csv(request: Request, participant_id: RowId, viewer: PageView
     async with runtime.database.session() as db:
         participant = await participant_for(db, viewer, participant_id)
         viewer.require(Action.EXPORT)
-        entries = await timeline(db, participant)
-        await record(
+        entries = await read_timeline(
             db,
+            participant,
             staff_id=viewer.id,
             action="exported",
-            participant_id=participant.id,
             purpose="timeline csv",
             now=runtime.clock.now(),
         )
@@ -126,12 +124,11 @@ async def printable_report(
         if start is None:  # default: since enrolment
             first = participant.enrolled_at.astimezone(runtime.settings.tz).date()
             since = participant.enrolled_at
-        entries = await timeline(db, participant)
-        await record(
+        entries = await read_timeline(
             db,
+            participant,
             staff_id=viewer.id,
             action="exported",
-            participant_id=participant.id,
             purpose="municipality report",
             now=runtime.clock.now(),
         )

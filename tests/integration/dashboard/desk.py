@@ -29,9 +29,7 @@ from bot.models import (
     Appointment,
     AppointmentKind,
     ChannelKind,
-    Consent,
     ConsentMethod,
-    ConsentPurpose,
     Direction,
     Message,
     MessageKind,
@@ -44,6 +42,7 @@ from bot.models import (
     staff_sites,
 )
 from bot.services.api_tokens import create_token
+from bot.services.consent import record_consents
 from bot.services.staff import add_staff
 
 PASSWORD = "correct horse battery"
@@ -155,17 +154,14 @@ class Desk:
     async def consent(self, participant: Participant) -> None:
         """The participant said yes to every purpose (by SMS)."""
         async with self.database.session() as db:
-            for purpose in ConsentPurpose:
-                db.add(
-                    Consent(
-                        participant_id=participant.id,
-                        purpose=purpose,
-                        channel=ChannelKind.SMS,
-                        method=ConsentMethod.REPLY,
-                        text="Må vi sende dig beskeder?",
-                        given_at=self.clock.now(),
-                    )
-                )
+            await record_consents(
+                db,
+                participant_id=participant.id,
+                text="Må vi sende dig beskeder?",
+                channel=ChannelKind.SMS,
+                method=ConsentMethod.REPLY,
+                now=self.clock.now(),
+            )
 
     async def wait_for_status(self, message_id: int, *statuses: MessageStatus) -> Message:
         """Poll (at most 15 s) until the dispatcher has moved the message to one of ``statuses``."""

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot.services.exports import csv_text, municipality_report, timeline_rows
-from bot.services.statistics import chart_bars, status_report, table_rows
+from bot.services.statistics import Report, chart_bars, status_report, table_rows
 from bot.services.timeline import read_timeline
 from bot.web.access import (
     Action,
     PageViewer,
     RowId,
+    Viewer,
     participant_for,
     participant_scope,
     runtime_of,
@@ -59,14 +60,21 @@ def _csv(body: str, filename: str) -> Response:
     )
 
 
+async def _status_report(
+    request: Request, viewer: Viewer, start: str | None, end: str | None
+) -> tuple[date, date, Report]:
+    """The status report over the viewer's participants for the chosen period (403 by role)."""
+    viewer.require(Action.VIEW_STATISTICS)
+    first, last, since, until = period(request, start, end)
+    async with runtime_of(request).database.read() as db:
+        return first, last, await status_report(db, participant_scope(viewer), since, until)
+
+
 @router.get("/statistics")
 async def statistics_page(
     request: Request, viewer: PageViewer, start: str | None = None, end: str | None = None
 ) -> Response:
-    viewer.require(Action.VIEW_STATISTICS)
-    first, last, since, until = period(request, start, end)
-    async with runtime_of(request).database.read() as db:
-        report = await status_report(db, participant_scope(viewer), since, until)
+    first, last, report = await _status_report(request, viewer, start, end)
     return pages_of(request).render(
         request,
         "statistics.html",
@@ -83,10 +91,7 @@ async def statistics_page(
 async def statistics_csv(
     request: Request, viewer: PageViewer, start: str | None = None, end: str | None = None
 ) -> Response:
-    viewer.require(Action.VIEW_STATISTICS)
-    first, last, since, until = period(request, start, end)
-    async with runtime_of(request).database.read() as db:
-        report = await status_report(db, participant_scope(viewer), since, until)
+    first, last, report = await _status_report(request, viewer, start, end)
     return _csv(csv_text(table_rows(report)), f"brobygger-status-{first}-{last}.csv")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,11 +26,18 @@ from bot.keys import key_file_path, load_keyring, uses_key_file
 from bot.models import ChannelKind
 from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
+from bot.services.demo import DemoLogin, seed_demo
 from bot.web import health
+from bot.web.dashboard import mount_dashboard
+from bot.web.pages_phone import CitizenReply
 from handlers import sms, telegram, twilio_status
-from handlers.conversation import Conversation
+from handlers.conversation import Conversation, Inbound, receive
 from schedules import retention
+from schedules.alerting import notify_alerts
+from schedules.care_rules import CareRules
 from schedules.dispatcher import DispatchOptions, dispatch_due
+from schedules.escalation import escalate_unanswered
+from schedules.planner import plan_checkins
 from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
 
@@ -49,6 +57,8 @@ class Runtime:
     ticks: Ticks
     secret_key: str
     catalogs: Catalogs
+    # Meeting and check-in timing (bot.services.appointments / care_plans take it as ``rules``).
+    rules: CareRules
     simulated_channels: list[str] = field(default_factory=list)
     live_channels: list[str] = field(default_factory=list)
     # One channel per kind (live, or the simulator standing in); the dispatcher sends through it.
@@ -58,6 +68,9 @@ class Runtime:
     telegram_bot: ExtBot[int] | None = None
     # Receives Telegram updates (polling or webhook) on that bot; None without Telegram.
     telegram_application: TelegramApplication | None = None
+
+    # The demo staff created on this start (first start without credentials), for the banner.
+    demo_logins: list[DemoLogin] = field(default_factory=list)
 
 
 def dispatch_options(settings: Settings) -> DispatchOptions:
@@ -113,6 +126,54 @@ async def open_database(settings: Settings) -> Database:
     return database
 
 
+async def open_database_with_keys(settings: Settings) -> Database:
+    """``open_database``, then the keyring the encrypted columns need.
+
+    The keys come second so a demo key file is only written beside a database that works.
+    """
+    database = await open_database(settings)
+    try:
+        install_keyring(load_keyring(settings))
+    except BaseException:
+        await database.dispose()
+        raise
+    return database
+
+
+# How often the care ticks run. They are idempotent; a missed run is caught up by the next one.
+PLANNER_INTERVAL = timedelta(minutes=5)
+ESCALATION_INTERVAL = timedelta(minutes=1)
+ALERTING_INTERVAL = timedelta(minutes=1)
+
+
+def care_rules(settings: Settings) -> CareRules:
+    """The care plan's timing rules; a wrong duration raises ConfigError naming the variable."""
+    return CareRules.from_settings(settings)
+
+
+def schedule_care_ticks(runtime: Runtime) -> None:
+    """The planner, the escalation ladder and the alert notices, on the runtime's scheduler."""
+    database, clock, rules, catalogs = (
+        runtime.database,
+        runtime.clock,
+        runtime.rules,
+        runtime.catalogs,
+    )
+
+    async def planner() -> None:
+        await plan_checkins(database, clock, rules, catalogs)
+
+    async def escalation() -> None:
+        await escalate_unanswered(database, clock, rules, catalogs)
+
+    async def alerting() -> None:
+        await notify_alerts(database, clock, rules, catalogs)
+
+    runtime.ticks.every(PLANNER_INTERVAL, "planner", planner)
+    runtime.ticks.every(ESCALATION_INTERVAL, "escalation", escalation)
+    runtime.ticks.every(ALERTING_INTERVAL, "alerts", alerting)
+
+
 def _secret_key(settings: Settings) -> str:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
@@ -142,9 +203,28 @@ def banner(runtime: Runtime) -> str:
             f"  dashboard  http://{settings.host}:{settings.port}/",
             f"  health     http://{settings.host}:{settings.port}/healthz",
             f"  ticks      {', '.join(runtime.ticks.names) or 'none yet'}",
+            *_demo_lines(runtime.demo_logins),
             "  Press Ctrl-C to stop.",
         ]
     )
+
+
+def _demo_lines(logins: list[DemoLogin]) -> list[str]:
+    if not logins:
+        return []
+    lines = ["  demo       an invented programme was seeded; sign in as (passwords shown once):"]
+    lines += [f"             {login.role:<10} {login.email}  {login.password}" for login in logins]
+    return lines
+
+
+async def seed_demo_once(runtime: Runtime) -> None:
+    """Without provider credentials, seed the demo programme on first start (no staff yet)."""
+    if not runtime.settings.demo or runtime.live_channels:
+        return
+    async with runtime.database.session() as session:
+        runtime.demo_logins = await seed_demo(
+            session, catalogs=runtime.catalogs, rules=runtime.rules, now=runtime.clock.now()
+        )
 
 
 async def _start_telegram(runtime: Runtime) -> None:
@@ -176,17 +256,37 @@ def _add_retention_tick(runtime: Runtime) -> None:
     runtime.ticks.every(retention.INTERVAL, "retention", tick)
 
 
+def citizen_reply(runtime: Runtime) -> CitizenReply:
+    """The phone simulator's "reply as the citizen": an inbound message on a simulated channel,
+    handled by the same conversation service as a real SMS or Telegram message."""
+    conversation = Conversation(runtime.catalogs, runtime.settings.tz)
+
+    async def reply(channel: ChannelKind, address: str, text: str) -> None:
+        inbound = Inbound(
+            provider="simulator",
+            external_id=uuid.uuid4().hex,
+            channel=channel,
+            address=address,
+            text=text,
+            received_at=runtime.clock.now(),
+        )
+        await receive(runtime.database, inbound, conversation=conversation, clock=runtime.clock)
+
+    return reply
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, show_banner: bool = False
 ) -> FastAPI:
     """The ASGI app; its lifespan opens the database and starts the scheduler."""
 
+    rules = care_rules(settings)  # fails before the app exists, naming the setting
+    catalogs = Catalogs.load()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = await open_database(settings)
-        catalogs = Catalogs.load()
+        database = await open_database_with_keys(settings)
         try:
-            install_keyring(load_keyring(settings))
             opened = await open_channels(settings, catalogs)
         except BaseException:
             await database.dispose()
@@ -197,6 +297,7 @@ def create_app(
             clock=clock or SystemClock(),
             ticks=Ticks(settings.tz),
             secret_key=_secret_key(settings),
+            rules=rules,
             simulated_channels=opened.simulated,
             live_channels=opened.live,
             channels=opened.channels,
@@ -204,12 +305,15 @@ def create_app(
             catalogs=catalogs,
         )
         app.state.runtime = runtime
+        app.state.citizen_reply = citizen_reply(runtime)
         _add_retention_tick(runtime)
         stop_dispatcher = start_dispatcher(runtime)
+        schedule_care_ticks(runtime)
         runtime.ticks.start()
         runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now
         try:
             await _start_telegram(runtime)
+            await seed_demo_once(runtime)
             if show_banner:
                 print(banner(runtime), flush=True)
             yield
@@ -225,9 +329,16 @@ def create_app(
             await database.dispose()
             logger.info("stopped cleanly")
 
-    app = FastAPI(title="Brobygger", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Brobygger",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.include_router(health.router)
     app.include_router(twilio_status.router)
     app.include_router(sms.router)
     app.include_router(telegram.router)
+    mount_dashboard(app, settings.tz)
     return app

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import care_cli
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.crypto import generate_key
@@ -94,7 +95,30 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("participant_id", type=int, metavar="ID")
     erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     erase.add_argument("--by", metavar="EMAIL", help="the staff member asking (audit log)")
+    care_cli.add_parsers(commands)
+
+    token = commands.add_parser("token", help="manage API tokens for the JSON API")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser(
+        "create", help="create a bearer token for a staff member (printed once, stored hashed)"
+    )
+    create.add_argument("--staff", required=True, metavar="EMAIL", help="the staff member's e-mail")
+    create.add_argument("--name", default="api", help="what the token is for (shown to admins)")
+
     return parser
+
+
+async def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.services.api_tokens import create_token
+
+    database = await _open_with_keys(settings)
+    try:
+        async with database.session() as session:
+            row, token = await create_token(session, email=args.staff, name=args.name)
+        print(f"token {row.id} for {args.staff.strip().lower()} (shown once, keep it secret):")
+        print(token)
+    finally:
+        await database.dispose()
 
 
 def _participant_parser(
@@ -250,12 +274,9 @@ async def _participant(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _open_with_keys(settings: Settings) -> Database:
-    from bot.app import open_database
-    from bot.crypto import install_keyring
-    from bot.keys import load_keyring
+    from bot.app import open_database_with_keys
 
-    install_keyring(load_keyring(settings))
-    return await open_database(settings)
+    return await open_database_with_keys(settings)
 
 
 async def _staff_id(session: AsyncSession, email: str | None) -> int | None:
@@ -357,6 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _write_export(args.out, asyncio.run(_participant_export(settings, args)))
         elif args.command == "participant" and args.participant_command == "erase":
             asyncio.run(_participant_erase(settings, args))
+        elif args.command == "token" and args.token_command == "create":
+            asyncio.run(_token_create(settings, args))
+        elif args.command in ("meeting", "plan"):
+            asyncio.run(care_cli.run(args, settings))
     except ConfigError as error:
         print(f"brobygger: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     # after their case was closed; blank message texts older than this many days.
     retention_days: int = Field(default=730, ge=30, le=36_500)
     message_body_retention_days: int = Field(default=365, ge=7, le=36_500)
+    # Care plans, meetings and alerts. Durations look like "24h", "90m" or "1d12h"; they are
+    # checked at start-up by ``schedules.care_rules`` (a wrong one stops start-up, naming it).
+    reminder_offsets: str = "24h,2h"
+    checkin_reply_window: str = "24h"
+    confirmation_reply_window: str = "24h"
+    confirmation_margin: str = "26h"
+    attendance_question_after: str = "off"
+    mentor_alert_after: str = "12h"
+    consultant_alert_after: str = "24h"
+    alert_digest_window: str = "10m"
+    planning_horizon_days: int = Field(default=14, ge=1, le=365)
 
     # Seed a demo programme (invented people) on first start when no channel is configured.
     demo: bool = True

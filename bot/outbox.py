@@ -148,7 +148,8 @@ def on_planned_commit(database: Database, callback: Callable[[], None]) -> Calla
         if session.info.pop(PLANNED_FLAG, False) and session.bind is engine:
             callback()
 
-    def after_rollback(session: Session) -> None:
+    # SQLAlchemy calls after_soft_rollback(session, previous_transaction).
+    def after_rollback(session: Session, _previous_transaction: object) -> None:
         session.info.pop(PLANNED_FLAG, None)
 
     event.listen(Session, "after_commit", after_commit)

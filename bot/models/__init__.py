@@ -11,7 +11,14 @@ from bot.models.appointments import (
 from bot.models.audit import AuditEvent, InboundEvent
 from bot.models.base import Base, EncryptedText, UTCDateTime
 from bot.models.checkins import Checkin, CheckinPlanRecord, CheckinStatus
-from bot.models.messages import Direction, Message, MessageKind, MessageStatus, ReplyChoices
+from bot.models.messages import (
+    Direction,
+    EscalationStep,
+    Message,
+    MessageKind,
+    MessageStatus,
+    ReplyChoices,
+)
 from bot.models.participants import (
     Address,
     AddressStatus,
@@ -50,6 +57,7 @@ __all__ = [
     "Direction",
     "EncryptedText",
     "EnrolmentCode",
+    "EscalationStep",
     "InboundEvent",
     "Message",
     "MessageKind",

@@ -64,6 +64,15 @@ class MessageKind(enum.StrEnum):
     INBOUND = "inbound"
 
 
+class EscalationStep(enum.IntEnum):
+    """How far the ladder on an unanswered question got (``Message.escalation_step``)."""
+
+    WAITING = 0
+    NUDGED = 1  # the one gentle nudge is planned
+    ALERTED = 2  # the mentor has a no-reply alert
+    STOPPED = 3  # answered another way, or about a moved/cancelled meeting: no ladder
+
+
 class ReplyChoices(enum.StrEnum):
     """What kind of answer an outgoing question asks for (buttons on Telegram, text on SMS)."""
 

@@ -1,1 +1,1 @@
-"""The web app: health check now; dashboard and JSON API as they come."""
+"""The web app: health check, the staff dashboard (pages) and the JSON API under ``/api``."""

@@ -1,0 +1,189 @@
+"""Each role against each page and API endpoint: allowed, or 404 (out of scope) / 403 (role).
+
+Rows name a request and the status each role gets. "Out of scope" is 404 so that ids cannot be
+probed; an action a role may not take at all is 403 (for a participant in scope).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.dashboard.desk import Desk
+from tests.integration.dashboard.world import World, build_world
+
+ROLES = ("admin", "consultant", "outsider", "mentor", "other_mentor")
+
+# method, path template, form/json body, expected status for
+# (admin, consultant, outsider, mentor, other_mentor)
+Row = tuple[str, str, dict[str, Any] | None, tuple[int, int, int, int, int]]
+ALL_200 = (200, 200, 200, 200, 200)
+IN_SCOPE = (200, 200, 404, 200, 404)  # the mentee's own consultant and mentor, and admins
+OFFICE = (200, 200, 404, 403, 404)  # ...of whom the mentor may only look
+MEETING = {"kind": "jobcentre", "date": "2026-01-20", "time": "10:00", "place": "Torvet 1"}
+EDIT = {
+    "name": "Ole Olsen",
+    "channel": "simulator",
+    "prison_id": "{prison}",
+    "mentor_id": "{mentor}",
+    "release_date": "2026-03-01",
+}
+
+PAGES: list[Row] = [
+    ("GET", "/", None, ALL_200),
+    ("GET", "/participants", None, ALL_200),
+    ("GET", "/inbox", None, ALL_200),
+    ("GET", "/participants/new", None, (200, 200, 200, 403, 403)),
+    ("GET", "/statistics", None, (200, 200, 200, 403, 403)),
+    ("GET", "/participants/{p}", None, IN_SCOPE),
+    ("GET", "/participants/{p}/edit", None, OFFICE),
+    ("GET", "/participants/{p}/export.csv", None, OFFICE),
+    ("GET", "/participants/{p}/report", None, OFFICE),
+    ("POST", "/participants/{p}/edit", EDIT, (303, 303, 404, 403, 404)),
+    ("POST", "/participants/{p}/meetings", MEETING, (303, 303, 404, 403, 404)),
+    # The admin cancels first; the consultant then finds it cancelled already.
+    ("POST", "/participants/{p}/meetings/{m}/cancel", {}, (303, 422, 404, 403, 404)),
+    ("POST", "/participants/{p}/messages", {"body": "Hej"}, (303, 303, 404, 303, 404)),
+    ("POST", "/participants/{p}/phone", {"text": "ja"}, (303, 303, 404, 303, 404)),
+    ("POST", "/alerts/{a}/acknowledge", {"next": "/"}, (303, 303, 404, 303, 404)),
+    ("POST", "/participants/{p}/close", {"outcome": "job"}, (303, 303, 404, 403, 404)),
+]
+
+
+def _path(template: str, world: World) -> str:
+    return template.format(
+        p=world.mentee.id,
+        a=world.alert.id,
+        m=world.meeting.id,
+        prison=world.mentee.prison_id,
+        mentor=world.mentor.id,
+    )
+
+
+def _body(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    return {k: None if v is None else _path(str(v), world) for k, v in body.items()}
+
+
+@pytest.mark.parametrize(("method", "template", "body", "expected"), PAGES)
+async def test_pages_by_role(
+    desk: Desk,
+    method: str,
+    template: str,
+    body: dict[str, Any] | None,
+    expected: tuple[int, int, int, int, int],
+) -> None:
+    world = await build_world(desk)
+    got: dict[str, int] = {}
+    for role in ROLES:
+        async with desk.signed_in(world.by_role(role)) as client:
+            path = _path(template, world)
+            if method == "GET":
+                response = await client.get(path)
+            else:
+                response = await desk.post_form(client, path, _body(body, world))
+            got[role] = response.status_code
+    assert got == dict(zip(ROLES, expected, strict=True))
+
+
+async def test_the_participant_list_shows_only_the_viewers_scope(desk: Desk) -> None:
+    world = await build_world(desk)
+    shown: dict[str, bool] = {}
+    for role in ROLES:
+        async with desk.signed_in(world.by_role(role)) as client:
+            page = await client.get("/participants")
+        shown[role] = f"/participants/{world.mentee.id}" in page.text
+    assert shown == {
+        "admin": True,
+        "consultant": True,
+        "outsider": False,
+        "mentor": True,
+        "other_mentor": False,
+    }
+
+
+async def test_overview_alerts_respect_the_scope(desk: Desk) -> None:
+    world = await build_world(desk)
+    for role, visible in (("mentor", True), ("other_mentor", False), ("outsider", False)):
+        async with desk.signed_in(world.by_role(role)) as client:
+            page = await client.get("/")
+        assert (f"/alerts/{world.alert.id}/acknowledge" in page.text) is visible, role
+
+
+API_MEETING = {"kind": "mentor", "starts_at": "2026-01-20T10:00:00+01:00", "place": "Torvet 1"}
+API: list[Row] = [
+    ("GET", "/api/me", None, ALL_200),
+    ("GET", "/api/participants", None, ALL_200),
+    ("GET", "/api/alerts", None, ALL_200),
+    (
+        "POST",
+        "/api/participants",
+        {"name": "Per", "channel": "simulator", "mentor_id": "{mentor}"},
+        (201, 201, 201, 403, 403),
+    ),
+    ("GET", "/api/participants/{p}", None, IN_SCOPE),
+    ("GET", "/api/participants/{p}/timeline", None, IN_SCOPE),
+    ("GET", "/api/participants/{p}/meetings", None, IN_SCOPE),
+    ("PUT", "/api/participants/{p}", {**EDIT, "release_date": None}, OFFICE),
+    ("POST", "/api/participants/{p}/meetings", API_MEETING, (201, 201, 404, 403, 404)),
+    ("POST", "/api/meetings/{m}/move", {"starts_at": "2026-01-21T10:00:00+01:00"}, OFFICE),
+    # Tomorrow's meeting has not started: attendance cannot be recorded yet.
+    ("POST", "/api/meetings/{m}/attendance", {"attendance": "attended"}, (422, 422, 404, 403, 404)),
+    ("POST", "/api/meetings/{m}/cancel", None, (200, 422, 404, 403, 404)),
+    ("POST", "/api/participants/{p}/messages", {"body": "Hej"}, (201, 201, 404, 201, 404)),
+    ("POST", "/api/alerts/{a}/acknowledge", None, IN_SCOPE),
+    ("POST", "/api/participants/{p}/outcome", {"outcome": "job"}, OFFICE),
+]
+
+
+def _json(body: dict[str, Any] | None, world: World) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    filled = _body(body, world) or {}
+    return {k: int(v) if k.endswith("_id") and v else v for k, v in filled.items()}
+
+
+@pytest.mark.parametrize(("method", "template", "body", "expected"), API)
+async def test_api_by_role(
+    desk: Desk,
+    method: str,
+    template: str,
+    body: dict[str, Any] | None,
+    expected: tuple[int, int, int, int, int],
+) -> None:
+    world = await build_world(desk)
+    got: dict[str, int] = {}
+    async with desk.client() as client:
+        for role in ROLES:
+            token = await desk.token(world.by_role(role))
+            response = await client.request(
+                method,
+                _path(template, world),
+                json=_json(body, world),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            got[role] = response.status_code
+    assert got == dict(zip(ROLES, expected, strict=True))
+
+
+async def test_api_lists_only_the_viewers_scope(desk: Desk) -> None:
+    world = await build_world(desk)
+    seen: dict[str, tuple[bool, bool]] = {}
+    async with desk.client() as client:
+        for role in ROLES:
+            headers = {"Authorization": f"Bearer {await desk.token(world.by_role(role))}"}
+            people = (await client.get("/api/participants", headers=headers)).json()
+            alerts = (await client.get("/api/alerts", headers=headers)).json()
+            seen[role] = (
+                world.mentee.id in {p["id"] for p in people},
+                world.alert.id in {a["id"] for a in alerts},
+            )
+    assert seen == {
+        "admin": (True, True),
+        "consultant": (True, True),
+        "outsider": (False, False),
+        "mentor": (True, True),
+        "other_mentor": (False, False),
+    }

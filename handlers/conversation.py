@@ -6,9 +6,11 @@
    ``MessageSid`` or Telegram ``update_id`` finds it claimed and does nothing at all, even when
    five copies arrive at once (the primary key decides, on SQLite and PostgreSQL).
 2. Find who wrote: a citizen by their address on that channel, a staff member by their phone or
-   Telegram chat (only for an acknowledgement, "OK 123"), or nobody we know.
+   Telegram chat (an acknowledgement, "OK 123", or anything from a number that is no citizen's;
+   staff messages other than acknowledgements are only logged), or nobody we know.
 3. Log the message as received (exact text, channel, sender, parsed intent), linked to the
-   citizen, or to nobody for an unknown sender, so an admin can see it.
+   citizen, or to nobody for an unknown sender, so an admin can see it. Only what no database
+   can hold (NUL, unpaired surrogates) is replaced, by U+FFFD.
 4. Apply the intent: STOP/START, HELP, a language change, an answer to the open question
    (``handlers.answers``), or free text, which is acknowledged and checked for risk words.
 5. Plan at most one reply through the outbox, on the channel and address the message came from,
@@ -31,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.clock import Clock
 from bot.db import Database
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, normalize_language
 from bot.models import (
     Address,
     ChannelKind,
@@ -68,6 +70,8 @@ class Inbound:
     # Set by the Telegram handler for a button press or a command; otherwise the text is parsed.
     intent: Intent | None = None
     start_code: str | None = None  # Telegram deep link "/start <code>"
+    # The sender's own language setting (Telegram's language_code), for someone we do not know.
+    language_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,11 +246,12 @@ async def _from_unknown_sender(
     logger.info("message from an unknown %s sender kept (id %s)", inbound.channel, row.id)
     if intent.kind is IntentKind.STOP:
         return Handled(False, row.id)  # they asked for silence
+    language = normalize_language(inbound.language_hint)
     if inbound.start_code is not None:
-        body = conversation.catalogs.render(None, texts.TELEGRAM_LINK_INVALID)
+        body = conversation.catalogs.render(language, texts.TELEGRAM_LINK_INVALID)
         dedupe_key = f"reply:{inbound.provider}:{inbound.external_id}"
     else:
-        body = conversation.catalogs.render(None, texts.UNKNOWN_SENDER)
+        body = conversation.catalogs.render(language, texts.UNKNOWN_SENDER)
         sender = hashlib.sha256(inbound.address.encode()).hexdigest()[:24]
         day = now.astimezone(conversation.tz).date().isoformat()
         dedupe_key = f"unknown_sender:{inbound.channel}:{sender}:{day}"
@@ -259,6 +264,7 @@ async def _from_unknown_sender(
             dedupe_key=dedupe_key,
             channel=inbound.channel,
             address=inbound.address,
+            language=language,
         ),
     )
     return Handled(False, row.id, reply_id)

@@ -9,7 +9,8 @@ sends it). The update id makes each update count once, however often Telegram de
 - Text: parsed like an SMS. Anything else (a photo, a voice message) is logged as "[voice]"
   etc. and acknowledged, so a person sees that something came.
 - Buttons: the callback data names the question (or alert) it answers; every callback query is
-  answered, even when handling it fails, so the citizen's button stops spinning.
+  answered, even when handling it fails, so the citizen's button stops spinning, and the
+  answered message loses its buttons.
 - ``my_chat_member``: blocking the bot marks the chat opted out (the SMS address, if any, takes
   over); unblocking makes it reachable again.
 - Webhook mode: ``POST /telegram/webhook`` checks ``X-Telegram-Bot-Api-Secret-Token`` in
@@ -19,6 +20,7 @@ sends it). The update id makes each update count once, however often Telegram de
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from telegram import Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -99,6 +102,7 @@ class TelegramIntake:
             received_at=self.clock.now(),
             intent=intent,
             start_code=start_code,
+            language_hint=update.effective_user.language_code if update.effective_user else None,
         )
         return await receive(
             self.database,
@@ -156,7 +160,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         data = query.data or ""
-        await _intake(context).receive(update, data, intent=parse_button(data))
+        intent = parse_button(data)
+        await _intake(context).receive(update, data, intent=intent)
+        if intent.kind is not IntentKind.FREE_TEXT and query.message is not None:
+            # Answered: take the buttons away, so the chat shows one open question at a time.
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(reply_markup=None)
     finally:
         await query.answer()
 

@@ -4,10 +4,9 @@
 wakes it when a unit of work planned a message). One tick:
 
 1. gives up the leases of dead workers (``claims.expire_leases``: those rows become ``unknown``);
-2. claims due rows (``claims.claim_due``), never more than ``options.window`` (four times the
-   concurrency, at most the batch size) claimed and unrecorded at once, so a claimed row waits
-   for at most a few provider calls before it goes out: that keeps the set of rows a crash
-   leaves ``unknown`` small;
+2. claims due rows (``claims.claim_due``), never more than ``options.window``
+   (``DISPATCH_BATCH_SIZE``) claimed and unrecorded at once: large enough that one transaction
+   serves many sends, small enough to bound the rows a crash leaves ``unknown``;
 3. decides each row's address, or cancels/suppresses it (``recipients.resolve``), in the same
    transaction as the claim;
 4. sends at most ``concurrency`` at once (also the most connections open to a provider);
@@ -66,8 +65,8 @@ class DispatchOptions:
 
     @property
     def window(self) -> int:
-        """Most rows claimed and not yet recorded: the sends in progress plus a short queue."""
-        return max(self.concurrency, min(self.batch_size, 4 * self.concurrency))
+        """Most rows claimed and not yet recorded: the sends in progress plus a queue."""
+        return max(self.concurrency, self.batch_size)
 
 
 async def dispatch_due(
@@ -116,6 +115,8 @@ class _Tick:
         try:
             finished: list[Outcome] = []
             while True:
+                # Whatever finished meanwhile is recorded with the next claim, not after it.
+                finished += self.sends.take_finished()
                 free = self.options.window - self.sends.count
                 claim = self.more_due and (free >= self.refill_at or not self.sends.count)
                 if finished or claim:
@@ -220,8 +221,7 @@ class _Sends:
         """Wait (at most ``within`` s) for every send in progress; returns what finished."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=within)
-        wave, self._finished = self._finished, []
-        return wave
+        return self.take_finished()
 
     async def take_wave(self, within: float) -> list[Outcome]:
         await self._any.wait()
@@ -229,6 +229,10 @@ class _Sends:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(within):
                     await self._enough.wait()
+        return self.take_finished()
+
+    def take_finished(self) -> list[Outcome]:
+        """The sends finished so far, without waiting."""
         wave, self._finished = self._finished, []
         self._any.clear()
         self._enough.clear()

@@ -70,6 +70,7 @@ async def send(
     intent: Intent | None = None,
     external_id: str | None = None,
     start_code: str | None = None,
+    language_hint: str | None = None,
 ) -> Handled:
     inbound = Inbound(
         provider="twilio" if channel is ChannelKind.SMS else "telegram",
@@ -80,6 +81,7 @@ async def send(
         received_at=clock.now(),
         intent=intent,
         start_code=start_code,
+        language_hint=language_hint,
     )
     async with database.session() as session:
         return await handle_inbound(session, inbound, conversation=CONVERSATION, now=clock.now())
@@ -517,3 +519,17 @@ async def test_worrying_words_from_an_opted_out_citizen_still_reach_the_mentor(d
         alert = await session.scalar(select(Alert))
     assert handled.reply_id is None
     assert alert is not None and alert.reason is AlertReason.WORRYING_REPLY
+
+
+async def test_an_unknown_telegram_user_is_answered_in_their_own_language(database, clock):
+    handled = await send(
+        database,
+        clock,
+        "hello?",
+        address="8080",
+        channel=ChannelKind.TELEGRAM,
+        language_hint="en-GB",
+    )
+    reply = await reply_of(database, handled)
+    assert reply.body == CATALOGS.render("en", texts.UNKNOWN_SENDER)
+    assert reply.language == "en"

@@ -224,6 +224,7 @@ def create_app(
         stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()
+        runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now
         try:
             await _start_telegram(runtime)
             if show_banner:

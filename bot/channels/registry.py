@@ -43,11 +43,9 @@ class OpenChannels:
                 logger.exception("closing a channel failed")
 
 
-async def open_channels(
-    settings: Settings, catalogs: Catalogs, *, echo: Callable[[str], None] | None = print
-) -> OpenChannels:
+async def open_channels(settings: Settings, catalogs: Catalogs) -> OpenChannels:
     """Build every channel inside the running loop (the lifespan); ``close()`` on shutdown."""
-    opened = OpenChannels(channels={ChannelKind.SIMULATOR: Simulator(echo=echo)})
+    opened = OpenChannels(channels={ChannelKind.SIMULATOR: Simulator()})
     if settings.twilio_enabled:
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
         client, session = open_twilio_client(
@@ -66,7 +64,7 @@ async def open_channels(
         )
         opened.live.append("sms (twilio)")
     else:
-        opened.channels[ChannelKind.SMS] = Simulator(ChannelKind.SMS, echo=echo)
+        opened.channels[ChannelKind.SMS] = Simulator(ChannelKind.SMS)
         opened.simulated.append("sms")
     if settings.telegram_token is not None:
         bot = open_telegram_bot(
@@ -84,7 +82,7 @@ async def open_channels(
         )
         opened.live.append("telegram")
     else:
-        opened.channels[ChannelKind.TELEGRAM] = Simulator(ChannelKind.TELEGRAM, echo=echo)
+        opened.channels[ChannelKind.TELEGRAM] = Simulator(ChannelKind.TELEGRAM)
         opened.simulated.append("telegram")
     opened.simulated.append("simulator")
     return opened

@@ -161,3 +161,16 @@ async def test_planning_a_due_message_wakes_the_dispatcher(app, twilio, clock):
             break
         await asyncio.sleep(0.02)
     assert [m["To"] for m in twilio.messages] == ["+4520000012"]
+
+
+async def test_a_delivery_report_settles_a_message_left_unknown(app, database, twilio, clock):
+    message = await sent_sms(app, database, clock)
+    async with database.session() as session:  # as if the send had timed out
+        row = await session.get(Message, message.id)
+        assert row is not None
+        row.status, row.provider_id = MessageStatus.UNKNOWN, None
+
+    assert (await callback(app, twilio, message, "delivered")).status_code == 204
+
+    after = await stored(database, message.id)
+    assert (after.status, after.provider_id) == (MessageStatus.DELIVERED, message.provider_id)

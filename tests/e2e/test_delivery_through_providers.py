@@ -72,7 +72,11 @@ async def test_a_blocked_telegram_user_gets_the_question_by_sms_instead(
         expects_reply=True,
     )
     first = await plan_one(database, question)
-    telegram.fail_next(FakeTelegram.error(403, "Forbidden: bot was blocked by the user"))
+    # Only the send fails: the running app also polls getUpdates on the same fake server.
+    telegram.fail_next(
+        FakeTelegram.error(403, "Forbidden: bot was blocked by the user"),
+        when=lambda request: request.path.endswith("/sendMessage"),
+    )
 
     await dispatch(app, clock)
 

@@ -5,7 +5,8 @@ moved meeting between the two is respected. For one claimed batch this reads the
 opt-out, consents, addresses, staff records and meeting times in a few IN-queries, then:
 
 1. A meeting reminder whose meeting has already started is cancelled (quiet hours or an outage
-   held it too long: a late reminder is worse than none).
+   held it too long: a late reminder is worse than none), and so is one for a meeting the
+   citizen declined (their mentor has been alerted; staff move or cancel it).
 2. A message to a citizen passes ``bot.consent_rules.blocked_reason`` or is suppressed with the
    reason.
 3. It goes to the address it was planned for, unless that address has since gone unreachable
@@ -32,6 +33,7 @@ from bot.models import (
     AddressStatus,
     Appointment,
     ChannelKind,
+    Confirmation,
     Consent,
     ConsentPurpose,
     MessageKind,
@@ -42,6 +44,7 @@ from bot.models import (
 from schedules.claims import Claimed
 
 MEETING_STARTED = "the meeting has already started"
+MEETING_DECLINED = "the citizen declined the meeting"
 # Kinds that may go to a bare address, with neither a participant nor a staff member.
 ADDRESS_ONLY_KINDS = frozenset({MessageKind.UNKNOWN_SENDER_REPLY})
 
@@ -79,16 +82,22 @@ async def resolve(
     """Split claimed messages into those to send (with their route) and those closed here."""
     citizens = await _citizens(session, {m.participant_id for m in messages if m.participant_id})
     staff = await _staff(session, {m.staff_id for m in messages if m.staff_id})
-    meetings = await _meeting_starts(
+    meetings = await _reminded_meetings(
         session,
         {m.appointment_id for m in messages if m.appointment_id and m.kind == MessageKind.REMINDER},
     )
     ready: list[Ready] = []
     closed: list[Closed] = []
     for message in messages:
-        starts = meetings.get(message.appointment_id or 0)
-        if message.kind == MessageKind.REMINDER and starts is not None and starts <= now:
+        meeting = (
+            meetings.get(message.appointment_id or 0)
+            if message.kind == MessageKind.REMINDER
+            else None
+        )
+        if meeting is not None and meeting[0] <= now:
             closed.append(Closed(message.id, MessageStatus.CANCELLED, MEETING_STARTED))
+        elif meeting is not None and meeting[1] is Confirmation.DECLINED:
+            closed.append(Closed(message.id, MessageStatus.CANCELLED, MEETING_DECLINED))
         elif message.participant_id is not None:
             citizen = citizens.get(message.participant_id)
             _resolve_citizen(message, citizen or _Citizen(), ready, closed)
@@ -183,10 +192,15 @@ async def _staff(session: AsyncSession, ids: set[int]) -> dict[int, Staff]:
     return {member.id: member for member in rows.scalars()}
 
 
-async def _meeting_starts(session: AsyncSession, ids: set[int]) -> dict[int, datetime]:
+async def _reminded_meetings(
+    session: AsyncSession, ids: set[int]
+) -> dict[int, tuple[datetime, Confirmation]]:
+    """Start time and the citizen's confirmation of each meeting a claimed reminder is for."""
     if not ids:
         return {}
     rows = await session.execute(
-        select(Appointment.id, Appointment.starts_at).where(Appointment.id.in_(ids))
+        select(Appointment.id, Appointment.starts_at, Appointment.confirmation).where(
+            Appointment.id.in_(ids)
+        )
     )
-    return {aid: starts for aid, starts in rows}
+    return {aid: (starts, confirmation) for aid, starts, confirmation in rows}

@@ -17,6 +17,7 @@ from bot.models import (
     Appointment,
     AppointmentKind,
     ChannelKind,
+    Confirmation,
     ConsentPurpose,
     Direction,
     Message,
@@ -275,6 +276,42 @@ async def test_a_reminder_held_past_its_meeting_is_cancelled(database, clock):
     assert (stored.status, stored.error) == (
         MessageStatus.CANCELLED,
         "the meeting has already started",
+    )
+
+
+async def test_a_reminder_of_a_declined_meeting_is_not_sent(database, clock):
+    person = await citizen(database)
+    async with database.session() as session:
+        meeting = Appointment(
+            participant_id=person,
+            kind=AppointmentKind.JOBCENTRE,
+            starts_at=clock.now() + timedelta(hours=2),
+            place="Søndergade 3",
+            confirmation=Confirmation.DECLINED,
+        )
+        session.add(meeting)
+        await session.flush()
+        meeting_id = meeting.id
+    message_id = await plan_one(
+        database,
+        Planned(
+            kind=MessageKind.REMINDER,
+            body="Husk dit møde",
+            due_at=clock.now(),
+            dedupe_key=f"appointment:{meeting_id}:reminder:2h",
+            participant_id=person,
+            appointment_id=meeting_id,
+        ),
+    )
+    sent = channels()
+
+    await dispatch_due(database, sent, clock, OPTIONS)
+
+    assert sent[ChannelKind.SIMULATOR].attempts == []
+    stored = await row(database, message_id)
+    assert (stored.status, stored.error) == (
+        MessageStatus.CANCELLED,
+        "the citizen declined the meeting",
     )
 
 

@@ -7,8 +7,10 @@ reason, unless ``BROBYGGER_TEST_REQUIRE_POSTGRES=1`` (CI), where they fail inste
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -61,12 +63,13 @@ async def require_postgres() -> None:
 class PostgresDatabase:
     """A throw-away database on the test server (creating one takes ~0.1 s)."""
 
-    def __init__(self) -> None:
-        self.name = f"brobygger_t_{uuid.uuid4().hex[:12]}"
+    def __init__(self, prefix: str = "brobygger_t") -> None:
+        self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         self.url = make_url(POSTGRES_URL).set(database=self.name).render_as_string(False)
 
-    async def create(self) -> None:
-        await self._execute(f'CREATE DATABASE "{self.name}"')
+    async def create(self, template: str | None = None) -> None:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await self._execute(f'CREATE DATABASE "{self.name}"{copy}')
 
     async def drop(self) -> None:
         await self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -78,6 +81,50 @@ class PostgresDatabase:
                 await connection.execute(text(sql))
         finally:
             await engine.dispose()
+
+
+class MigratedTemplates:
+    """One database per engine migrated once per run; each test gets a copy of it.
+
+    Running the migrations for every test would cost most of the suite's time; copying a
+    migrated SQLite file or creating a PostgreSQL database ``TEMPLATE`` it is cheap. Tests of the
+    migrations themselves use ``empty_database`` and migrate for real.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite_file: Path | None = None
+        self.postgres: PostgresDatabase | None = None
+
+    async def sqlite_copy(self, target: Path) -> str:
+        if self.sqlite_file is None:
+            template = self.folder / "template.db"
+            database = Database(f"sqlite+aiosqlite:///{template}")
+            await upgrade(database)
+            await database.dispose()  # checkpoints the WAL into the file
+            self.sqlite_file = template
+        shutil.copyfile(self.sqlite_file, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    async def postgres_copy(self) -> PostgresDatabase:
+        if self.postgres is None:
+            template = PostgresDatabase(prefix="brobygger_template")
+            await template.create()
+            database = Database(template.url)
+            await upgrade(database)
+            await database.dispose()  # a template must have no open connections
+            self.postgres = template
+        copy = PostgresDatabase()
+        await copy.create(template=self.postgres.name)
+        return copy
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    if templates.postgres is not None:
+        asyncio.run(templates.postgres.drop())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -104,11 +151,26 @@ async def empty_database(database_url: str) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-@pytest.fixture
-async def database(empty_database: Database) -> Database:
-    """A database migrated to head, on SQLite and on PostgreSQL."""
-    await upgrade(empty_database)
-    return empty_database
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> AsyncIterator[Database]:
+    """A database at the migrations' head, on SQLite and on PostgreSQL (a fresh copy per test)."""
+    if request.param == "sqlite":
+        database = Database(await migrated_templates.sqlite_copy(tmp_path / "test.db"))
+        try:
+            yield database
+        finally:
+            await database.dispose()
+        return
+    await require_postgres()
+    postgres = await migrated_templates.postgres_copy()
+    database = Database(postgres.url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await postgres.drop()
 
 
 # One set of test keys per run: the encrypted columns need a keyring, as at start-up.

@@ -141,11 +141,8 @@ async def status_report(
     session: AsyncSession, scope: ColumnElement[bool], start: datetime, end: datetime
 ) -> Report:
     people = list(
-        await session.scalars(
-            select(Participant).where(
-                scope, Participant.erased_at.is_(None), Participant.enrolled_at < end
-            )
-        )
+        # Erased participants count: erasure anonymises them so the programme's numbers stay.
+        await session.scalars(select(Participant).where(scope, Participant.enrolled_at < end))
     )
     names = {site.id: site.name for site in await session.scalars(select(Site))}
     total = StatusRow("Total")

@@ -46,6 +46,8 @@ class Action(enum.StrEnum):
     VIEW_STATISTICS = "view_statistics"
     EXPORT = "export"
     MANAGE_STAFF = "manage_staff"
+    # Access history, export per citizen (art. 15) and erasure (art. 17): admins only.
+    PRIVACY = "privacy"
 
 
 _ALL = frozenset(Role)
@@ -59,6 +61,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_STATISTICS: _OFFICE,
     Action.EXPORT: _OFFICE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
+    Action.PRIVACY: frozenset({Role.ADMIN}),
 }
 
 

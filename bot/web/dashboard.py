@@ -18,6 +18,7 @@ from bot.web import (
     pages_overview,
     pages_participants,
     pages_phone,
+    pages_privacy,
     pages_reports,
     pages_signin,
 )
@@ -65,5 +66,6 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
         pages_inbox.router,
         pages_meetings.router,
         pages_phone.router,
+        pages_privacy.router,
     ):
         app.include_router(router)

@@ -89,6 +89,7 @@ async def participant_list(
     status: str | None = None,
     released_from: str | None = None,
     released_to: str | None = None,
+    erased: str | None = None,
 ) -> Response:
     filters = ParticipantFilter(
         search=(q or "").strip()[:100] or None,
@@ -110,6 +111,7 @@ async def participant_list(
         filters=filters,
         sites={s.id: s for s in sites},
         mentors={m.id: m for m in mentors},
+        erased=_int(erased),
         today=runtime.clock.now().astimezone(runtime.settings.tz).date(),
     )
 

@@ -273,4 +273,36 @@ DANISH: dict[str, str] = {
     "new": "ny",
     "Mark read": "Markér som læst",
     "Nothing yet.": "Intet endnu.",
+    # Privacy (admins): access history, export per citizen, erasure
+    "Access history": "Adgangshistorik",
+    "Who viewed, exported, created, changed or erased this participant's data, and why. "
+    "Newest first.": (
+        "Hvem der har set, eksporteret, oprettet, ændret eller slettet deltagerens data, og "
+        "hvorfor. Nyeste først."
+    ),
+    "Who": "Hvem",
+    "Action": "Handling",
+    "Purpose": "Formål",
+    "the system": "systemet",
+    "No access recorded.": "Ingen adgang registreret.",
+    "viewed": "set",
+    "exported": "eksporteret",
+    "created": "oprettet",
+    "changed": "ændret",
+    "erased": "slettet",
+    "Export (right of access)": "Eksportér (indsigt)",
+    "Export as a readable summary": "Eksportér som læsbart resumé",
+    "Erase (anonymise)": "Slet (anonymisér)",
+    "This removes the participant's name, phone numbers and chat ids, message texts, meeting "
+    "places and notes for good. Anonymous counts for the statistics are kept. It cannot be "
+    "undone.": (
+        "Dette fjerner deltagerens navn, telefonnumre og chat-id'er, beskedtekster, mødesteder "
+        "og noter for altid. Anonyme tal til statistikken bevares. Det kan ikke fortrydes."
+    ),
+    "Type the participant's number to confirm": "Skriv deltagerens nummer for at bekræfte",
+    "Type the participant's number to confirm. Nothing was erased.": (
+        "Skriv deltagerens nummer for at bekræfte. Intet blev slettet."
+    ),
+    "Back to the participant": "Tilbage til deltageren",
+    "The participant was erased (anonymised).": "Deltageren er slettet (anonymiseret).",
 }

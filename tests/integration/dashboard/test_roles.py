@@ -21,6 +21,7 @@ Row = tuple[str, str, dict[str, Any] | None, tuple[int, int, int, int, int]]
 ALL_200 = (200, 200, 200, 200, 200)
 IN_SCOPE = (200, 200, 404, 200, 404)  # the mentee's own consultant and mentor, and admins
 OFFICE = (200, 200, 404, 403, 404)  # ...of whom the mentor may only look
+ADMIN_ONLY = (200, 403, 404, 403, 404)  # privacy actions: only admins, 404 out of scope
 MEETING = {"kind": "jobcentre", "date": "2026-01-20", "time": "10:00", "place": "Torvet 1"}
 EDIT = {
     "name": "Ole Olsen",
@@ -48,6 +49,13 @@ PAGES: list[Row] = [
     ("POST", "/participants/{p}/phone", {"text": "ja"}, (303, 303, 404, 303, 404)),
     ("POST", "/alerts/{a}/acknowledge", {"next": "/"}, (303, 303, 404, 303, 404)),
     ("POST", "/participants/{p}/close", {"outcome": "job"}, (303, 303, 404, 403, 404)),
+    ("GET", "/participants/{p}/access-history", None, ADMIN_ONLY),
+    ("GET", "/participants/{p}/subject-export.json", None, ADMIN_ONLY),
+    ("GET", "/participants/{p}/subject-export.html", None, ADMIN_ONLY),
+    ("GET", "/participants/{p}/erase", None, ADMIN_ONLY),
+    # Without the typed confirmation the admin's erasure does nothing (422), so the row can
+    # test every role against the same participant.
+    ("POST", "/participants/{p}/erase", {}, (422, 403, 404, 403, 404)),
 ]
 
 

@@ -244,29 +244,37 @@ async def test_a_dead_workers_lease_expires_into_unknown(database, clock):
     assert stored.status is MessageStatus.UNKNOWN and "may have gone out" in (stored.error or "")
 
 
-async def test_a_reminder_held_past_its_meeting_is_cancelled(database, clock):
+async def planned_reminder(
+    database, starts_at, *, confirmation: Confirmation = Confirmation.PENDING
+) -> int:
+    """A jobcentre meeting at ``starts_at`` and its 2-hour reminder, due now; the reminder id."""
     person = await citizen(database)
     async with database.session() as session:
         meeting = Appointment(
             participant_id=person,
             kind=AppointmentKind.JOBCENTRE,
-            starts_at=clock.now() - timedelta(minutes=5),
+            starts_at=starts_at,
             place="Søndergade 3",
+            confirmation=confirmation,
         )
         session.add(meeting)
         await session.flush()
         meeting_id = meeting.id
-    message_id = await plan_one(
+    return await plan_one(
         database,
         Planned(
             kind=MessageKind.REMINDER,
             body="Husk dit møde",
-            due_at=clock.now() - timedelta(hours=2),
+            due_at=starts_at - timedelta(hours=2),
             dedupe_key=f"appointment:{meeting_id}:reminder:2h",
             participant_id=person,
             appointment_id=meeting_id,
         ),
     )
+
+
+async def test_a_reminder_held_past_its_meeting_is_cancelled(database, clock):
+    message_id = await planned_reminder(database, clock.now() - timedelta(minutes=5))
     sent = channels()
 
     await dispatch_due(database, sent, clock, OPTIONS)
@@ -280,28 +288,8 @@ async def test_a_reminder_held_past_its_meeting_is_cancelled(database, clock):
 
 
 async def test_a_reminder_of_a_declined_meeting_is_not_sent(database, clock):
-    person = await citizen(database)
-    async with database.session() as session:
-        meeting = Appointment(
-            participant_id=person,
-            kind=AppointmentKind.JOBCENTRE,
-            starts_at=clock.now() + timedelta(hours=2),
-            place="Søndergade 3",
-            confirmation=Confirmation.DECLINED,
-        )
-        session.add(meeting)
-        await session.flush()
-        meeting_id = meeting.id
-    message_id = await plan_one(
-        database,
-        Planned(
-            kind=MessageKind.REMINDER,
-            body="Husk dit møde",
-            due_at=clock.now(),
-            dedupe_key=f"appointment:{meeting_id}:reminder:2h",
-            participant_id=person,
-            appointment_id=meeting_id,
-        ),
+    message_id = await planned_reminder(
+        database, clock.now() + timedelta(hours=2), confirmation=Confirmation.DECLINED
     )
     sent = channels()
 

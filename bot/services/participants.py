@@ -7,6 +7,7 @@ checked by :func:`check_references`, which raises :class:`InputProblem` with the
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from bot.models import (
     SiteKind,
     Staff,
 )
-from bot.phones import PhoneNumberError, maybe_e164, to_e164
+from bot.phones import PhoneNumberError, to_e164
 from bot.services.addresses import address_hash, find_address
 from bot.services.audit import record
 from bot.services.enrolment import EnrolmentError, enrol_participant, plan_consent_request
@@ -264,6 +265,9 @@ async def close_participant(
     )
 
 
+_LOOKS_LIKE_A_NUMBER = re.compile(r"\+?[\d ()-]{8,20}")
+
+
 @dataclass(frozen=True)
 class ParticipantFilter:
     """The list's search and filters; every field optional."""
@@ -281,11 +285,11 @@ class ParticipantFilter:
         if search:
             pattern = "%" + search.replace("%", "").replace("_", "") + "%"
             matches: ColumnElement[bool] = func.lower(Participant.name).like(pattern)
-            # Numbers are encrypted: a whole number is found by its lookup hash, not by LIKE.
-            number = maybe_e164(search)
-            if number is not None:
+            # Numbers are encrypted: a whole number is found by its lookup hash (which normalises
+            # "20 12 34 56", "0045..." and "+45...") rather than by LIKE.
+            if _LOOKS_LIKE_A_NUMBER.fullmatch(search):
                 phone_owner = select(Address.participant_id).where(
-                    Address.address_hash == address_hash(ChannelKind.SMS, number)
+                    Address.address_hash == address_hash(ChannelKind.SMS, search)
                 )
                 matches = or_(matches, Participant.id.in_(phone_owner))
             conditions.append(matches)

@@ -142,6 +142,22 @@ async def test_the_list_searches_and_filters(desk: Desk) -> None:
         assert await names("status=closed") == set()
 
 
+async def test_the_list_finds_a_participant_by_a_whole_phone_number(desk: Desk) -> None:
+    """Numbers are encrypted, so a whole number (any Danish spelling) is found by its hash."""
+    admin = await desk.staff(Role.ADMIN, "Anna Admin")
+    ole = await desk.participant("Ole Olsen")
+    await desk.participant("Pia Hansen")
+    async with desk.database.read() as db:
+        number = await db.scalar(select(Address.address).where(Address.participant_id == ole.id))
+    assert number is not None and number.startswith("+45")
+    spaced = " ".join(number[3 + i : 5 + i] for i in range(0, 8, 2))
+    async with desk.signed_in(admin) as client:
+        for query in (number, spaced, "0045" + number[3:]):
+            page = (await client.get("/participants", params={"q": query})).text
+            assert f'/participants/{ole.id}"' in page, query
+            assert "Pia Hansen" not in page, query
+
+
 async def test_the_timeline_shows_messages_meetings_alerts_and_escapes_citizen_text(
     desk: Desk,
 ) -> None:

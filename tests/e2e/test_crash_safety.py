@@ -30,8 +30,11 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.models import ChannelKind, Message, MessageStatus
 from schedules.dispatcher import DispatchOptions, dispatch_due
-from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
-from tests.e2e.processes import BROBYGGER, brobygger, free_port, service_environment
+from tests.e2e.processes import (
+    brobygger,
+    service_environment,
+    start_sms_worker,
+)
 from tests.fakes import FakeTwilio, Gate
 from tests.fakes.channel import RecordingChannel
 from tests.integration.delivery_people import citizen, due_message, plan_one, sqlite_status
@@ -60,30 +63,7 @@ async def prepare(tmp_path: Path) -> tuple[str, int]:
 
 
 def start_worker(tmp_path: Path, url: str, twilio: FakeTwilio) -> subprocess.Popen[str]:
-    env = service_environment(
-        database_url=url,
-        port=str(free_port()),
-        quiet_hours="off",
-        demo="false",
-        secret_key="test",
-        dispatch_interval_seconds="0.2",
-        lease_seconds=str(LEASE_SECONDS),
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+4570000000",
-        twilio_api_url=twilio.url,
-        # The rows were written in-process with the test keys: the worker must read them.
-        data_key=TEST_DATA_KEY,
-        lookup_key=TEST_LOOKUP_KEY,
-    )
-    return subprocess.Popen(
-        [BROBYGGER, "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    return start_sms_worker(tmp_path, url, twilio, lease_seconds=str(LEASE_SECONDS))
 
 
 def kill(worker: subprocess.Popen[str]) -> None:

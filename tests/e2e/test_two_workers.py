@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from bot.models import ChannelKind, Message, MessageKind, MessageStatus
 from bot.outbox import Planned, plan_many
-from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
-from tests.e2e.processes import BROBYGGER, free_port, service_environment
+from tests.e2e.processes import start_sms_worker
 from tests.fakes import FakeTwilio
 from tests.integration.delivery_people import citizen
 
@@ -21,30 +20,7 @@ MESSAGES = 1_000
 
 
 def start_worker(cwd: Path, url: str, twilio: FakeTwilio) -> subprocess.Popen[str]:
-    env = service_environment(
-        database_url=url,
-        port=str(free_port()),
-        quiet_hours="off",
-        demo="false",
-        secret_key="test",
-        dispatch_interval_seconds="0.2",
-        dispatch_batch_size="100",
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+4570000000",
-        twilio_api_url=twilio.url,
-        # The rows were written in-process with the test keys.
-        data_key=TEST_DATA_KEY,
-        lookup_key=TEST_LOOKUP_KEY,
-    )
-    return subprocess.Popen(
-        [BROBYGGER, "run"],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_sms_worker(cwd, url, twilio, dispatch_batch_size="100")
 
 
 async def test_two_worker_processes_send_each_message_exactly_once(database, clock, tmp_path):

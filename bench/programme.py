@@ -1,7 +1,8 @@
 """A synthetic programme at a chosen size, for the benchmarks (``python -m bench.programme``).
 
 ``programme_copy(engine, participants)`` builds the original once per engine and size (SQLite:
-``bench/.cache/programme-<size>.db``; PostgreSQL: database ``bench_original_<size>``) and hands
+``~/.cache/brobygger-bench/programme-<size>.db``, or under ``BROBYGGER_BENCH_CACHE``;
+PostgreSQL: database ``bench_original_<size>``) and hands
 out a private copy of it (a file copy, or ``CREATE DATABASE ... TEMPLATE``), so a benchmark may
 change its copy freely. Rows are timed relative to when the original was built; an original older
 than ``MAX_AGE`` is rebuilt, because "asked within the last day" must stay true.
@@ -63,7 +64,12 @@ from bot.schema import upgrade
 
 SIZES = (1_000, 10_000, 100_000)
 ENGINES = ("sqlite", "postgresql")
-CACHE = Path(__file__).parent / ".cache"
+# Outside the checkout, so every clone and worktree on the machine shares one set of originals
+# (the PostgreSQL ones are shared anyway: they are databases on the one server).
+CACHE = Path(
+    os.environ.get("BROBYGGER_BENCH_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "brobygger-bench"
+)
 MAX_AGE = timedelta(hours=12)
 POSTGRES_ADMIN_URL = os.environ.get(
     "BROBYGGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -748,15 +754,24 @@ async def _pg_admin(statement: str) -> None:
         await connection.close()
 
 
+def _cache_folder() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return CACHE
+
+
+def _remove_sqlite_original(participants: int) -> Path:
+    path = _cache_folder() / f"programme-{participants}.db"
+    for stale in CACHE.glob(f"programme-{participants}.db*"):
+        stale.unlink()
+    return path
+
+
 async def build_original(engine: str, participants: int) -> float:
     """Build (or rebuild) the cached original; returns the seconds it took."""
-    CACHE.mkdir(exist_ok=True)
     started = time.perf_counter()
     now = datetime.now(UTC)
     if engine == "sqlite":
-        path = CACHE / f"programme-{participants}.db"
-        for stale in CACHE.glob(f"programme-{participants}.db*"):
-            stale.unlink()
+        path = _remove_sqlite_original(participants)
         url = f"sqlite+aiosqlite:///{path}"
     else:
         name = f"bench_original_{participants}"
@@ -788,9 +803,8 @@ async def programme_copy(engine: str, participants: int) -> Programme:
     """A private, filled copy of the programme at this size (built first if need be)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    CACHE.mkdir(exist_ok=True)
     # Several benchmarks (or engineers) may ask at once: one builds, the others wait for it.
-    with (CACHE / f"{engine}-{participants}.lock").open("w") as lock:
+    with (_cache_folder() / f"{engine}-{participants}.lock").open("w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         if not _fresh_original(engine, participants):
             seconds = await build_original(engine, participants)

@@ -46,7 +46,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from sqlalchemy import insert, text
 
-from bot.crypto import Keyring, install_keyring
+from bot.crypto import Keyring, install_keyring, installed_keyring
 from bot.db import Database
 from bot.models import (
     Address,
@@ -679,10 +679,12 @@ _TABLES_WITH_IDS = (
 )
 
 
-async def _fill(database: Database, participants: int, now: datetime) -> None:
-    keyring = Keyring([DATA_KEY], LOOKUP_KEY)
-    install_keyring(keyring)
-    generator = _Generator(participants, now, keyring)
+async def fill(database: Database, participants: int, now: datetime) -> None:
+    """Write a programme of ``participants`` into an empty, migrated ``database``.
+
+    Encrypted with the installed keyring (``install_bench_keys`` for the cached originals).
+    """
+    generator = _Generator(participants, now, installed_keyring())
     staff, links = generator.staff(PasswordHasher().hash(PASSWORD))
     async with database.session() as session:
         connection = await session.connection()
@@ -714,10 +716,6 @@ async def _fill(database: Database, participants: int, now: datetime) -> None:
                         f"(SELECT max(id) FROM {table_name}))"
                     )
                 )
-    if database.engine.dialect.name == "postgresql":
-        async with database.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("VACUUM ANALYZE"))
 
 
 def _facts_path(engine: str, participants: int) -> Path:
@@ -781,7 +779,13 @@ async def build_original(engine: str, participants: int) -> float:
     database = Database(url)
     try:
         await upgrade(database)
-        await _fill(database, participants, now)
+        install_bench_keys()
+        await fill(database, participants, now)
+        if engine == "postgresql":
+            # Fresh statistics, as autovacuum would have them in a database that grew over years.
+            async with database.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("VACUUM ANALYZE"))
     finally:
         await database.dispose()
     if engine == "sqlite":

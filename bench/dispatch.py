@@ -28,7 +28,6 @@ import os
 import resource
 import statistics
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.arguments import benchmark_arguments, engines_from
-from bench.due import add_future_rows, plan_due, sms_recipients
+from bench.due import add_future_rows, plan_due, sms_recipients, statuses
 from bench.fake_twilio_process import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioProcess
 from bench.programme import drop_copy, install_bench_keys, programme_copy
 from bench.results import Row, percentile, write_results
@@ -101,20 +100,6 @@ def every_channel(channel: Channel) -> dict[ChannelKind, Channel]:
     """``channel`` for SMS, the silent simulator for the kinds the batch does not use."""
     quiet = {kind: Simulator(kind, echo=None) for kind in ChannelKind}
     return {**quiet, ChannelKind.SMS: channel}
-
-
-async def statuses(database: Database, ids: Sequence[int]) -> dict[str, int]:
-    counted: Counter[str] = Counter()
-    async with database.read() as session:
-        for start in range(0, len(ids), 2_000):
-            part = ids[start : start + 2_000]
-            rows = await session.execute(
-                select(Message.status, func.count())
-                .where(Message.id.in_(part))
-                .group_by(Message.status)
-            )
-            counted.update({str(status): n for status, n in rows.tuples()})
-    return dict(counted)
 
 
 @dataclass(frozen=True)

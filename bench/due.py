@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from typing import TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from bench.programme import Programme
 from bot.crypto import installed_keyring
@@ -81,6 +82,20 @@ async def plan_due(
     if len(ids) != count:
         raise RuntimeError(f"planned {len(ids)} of {count} (tag {tag!r} used before?)")
     return ids
+
+
+async def statuses(database: Database, ids: Sequence[int]) -> dict[str, int]:
+    """How many of the messages ``ids`` are in each status now."""
+    counted: Counter[str] = Counter()
+    async with database.read() as session:
+        for part in chunks(ids):
+            rows = await session.execute(
+                select(Message.status, func.count())
+                .where(Message.id.in_(part))
+                .group_by(Message.status)
+            )
+            counted.update({str(status): n for status, n in rows.all()})
+    return dict(counted)
 
 
 _COLUMNS = (

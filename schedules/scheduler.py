@@ -2,6 +2,8 @@
 
 A tick is a plain async function that tests call directly; here it only gets a timer. Each job
 runs with ``max_instances=1`` and ``coalesce=True``, so a slow tick is never stacked or replayed.
+``wake`` runs a tick now; a tick woken while it runs runs once more right after (what woke it
+may have come after its last look), instead of APScheduler skipping the wake with a warning.
 """
 
 from __future__ import annotations
@@ -24,14 +26,26 @@ class Ticks:
     def __init__(self, timezone: ZoneInfo) -> None:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
         self.names: list[str] = []
+        self._running: set[str] = set()
+        self._woken_while_running: set[str] = set()
 
     def every(self, interval: timedelta, name: str, tick: Tick) -> None:
         async def run() -> None:
+            self._running.add(name)
             try:
-                await tick()
-            except Exception:
-                # A failing tick is logged and tried again next time; it never stops the loop.
-                logger.exception("tick %s failed", name)
+                while True:
+                    self._woken_while_running.discard(name)
+                    try:
+                        await tick()
+                    except Exception:
+                        # A failing tick is logged and tried again next time; it never stops
+                        # the loop.
+                        logger.exception("tick %s failed", name)
+                        return
+                    if name not in self._woken_while_running:
+                        return
+            finally:
+                self._running.discard(name)
 
         self._scheduler.add_job(
             run,
@@ -47,6 +61,9 @@ class Ticks:
 
     def wake(self, name: str) -> None:
         """Run ``name`` as soon as possible (e.g. a message due now was just planned)."""
+        if name in self._running:
+            self._woken_while_running.add(name)
+            return
         job = self._scheduler.get_job(name)
         if job is not None and self._scheduler.running:
             job.modify(next_run_time=datetime.now(self._scheduler.timezone))

@@ -70,21 +70,21 @@ def start_sms_worker(
     """
     from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 
-    env = service_environment(
-        database_url=database_url,
-        port=str(free_port()),
-        quiet_hours="off",
-        demo="false",
-        secret_key="test",
-        dispatch_interval_seconds="0.2",
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+4570000000",
-        twilio_api_url=twilio.url,
-        data_key=TEST_DATA_KEY,
-        lookup_key=TEST_LOOKUP_KEY,
-        **settings,
-    )
+    defaults = {
+        "database_url": database_url,
+        "port": str(free_port()),
+        "quiet_hours": "off",
+        "demo": "false",
+        "secret_key": "test",
+        "dispatch_interval_seconds": "0.2",
+        "twilio_account_sid": twilio.account_sid,
+        "twilio_auth_token": twilio.auth_token,
+        "twilio_from": "+4570000000",
+        "twilio_api_url": twilio.url,
+        "data_key": TEST_DATA_KEY,
+        "lookup_key": TEST_LOOKUP_KEY,
+    }
+    env = service_environment(**{**defaults, **settings})
     return subprocess.Popen(
         [BROBYGGER, "run"],
         cwd=cwd,

@@ -10,8 +10,8 @@ dispatcher at once. A worker ignores its own announcements.
 On SQLite there is nothing to announce: one process writes at a time, so a second worker could
 only wait for the write lock. There the interval alone decides when a worker looks.
 
-If the listening connection is lost (the database restarted), the workers fall back to their
-interval; the next start listens again.
+If the listening connection cannot be opened or is lost (the database restarted), the worker
+falls back to its interval, with a warning; the next start listens again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
@@ -51,8 +52,15 @@ async def listen_for_backlog(
     """
     if database.is_sqlite:
         return None
-    # Checked out of the pool (never in a transaction) for as long as we listen.
-    connection = await database.engine.connect()
+    try:
+        # Checked out of the pool (never in a transaction) for as long as we listen.
+        connection = await database.engine.connect()
+    except (OSError, SQLAlchemyError) as error:
+        logger.warning(
+            "dispatch: cannot listen for other workers (%s); looking every interval only",
+            type(error).__name__,
+        )
+        return None
     driver: Any = (await connection.get_raw_connection()).driver_connection
 
     def heard(_connection: object, _pid: int, _channel: str, announcer: str) -> None:

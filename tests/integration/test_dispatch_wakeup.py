@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import make_url
+
 from bot.channels.simulator import Simulator
+from bot.db import Database
 from bot.models import ChannelKind
 from bot.outbox import plan_many
 from schedules.dispatcher import DispatchOptions, dispatch_due
 from schedules.wakeup import announce_backlog, listen_for_backlog
+from tests.conftest import POSTGRES_URL, require_postgres
 from tests.integration.delivery_people import citizen, due_message
 
 OPTIONS = DispatchOptions(tz=ZoneInfo("Europe/Copenhagen"), batch_size=10, concurrency=4)
@@ -66,3 +71,18 @@ async def test_a_worker_does_not_wake_itself(database, clock):
     finally:
         await stop()
     assert heard == ["woken"]
+
+
+async def test_a_worker_that_cannot_listen_looks_every_interval(caplog):
+    await require_postgres()
+    unreachable = Database(
+        make_url(POSTGRES_URL).set(database="brobygger_no_such_db").render_as_string(False)
+    )
+    try:
+        with caplog.at_level(logging.WARNING):
+            stop = await listen_for_backlog(unreachable, lambda: None)
+    finally:
+        await unreachable.dispose()
+
+    assert stop is None
+    assert "looking every interval only" in caplog.text

@@ -43,3 +43,33 @@ async def test_a_tick_woken_while_it_runs_runs_once_more_right_after(
 
     assert runs == [1, 2]
     assert not [r for r in caplog.records if "skipped" in r.getMessage()]
+
+
+async def test_a_tick_that_outlasts_its_interval_never_overlaps_and_warns_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ticks = Ticks(ZoneInfo("Europe/Copenhagen"))
+    running, most_at_once, runs = 0, 0, 0
+    second_ran = asyncio.Event()
+
+    async def long_tick() -> None:
+        nonlocal running, most_at_once, runs
+        running += 1
+        most_at_once = max(most_at_once, running)
+        runs += 1
+        if runs == 1:
+            await asyncio.sleep(0.6)  # six times its interval, like a long dispatch
+        else:
+            second_ran.set()
+        running -= 1
+
+    ticks.every(timedelta(seconds=0.1), "long", long_tick)
+    with caplog.at_level(logging.WARNING):
+        ticks.start()
+        try:
+            await asyncio.wait_for(second_ran.wait(), 5)
+        finally:
+            ticks.shutdown()
+
+    assert most_at_once == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

@@ -21,6 +21,8 @@ from bot.web import (
     pages_privacy,
     pages_reports,
     pages_signin,
+    pages_sites,
+    pages_staff,
 )
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
@@ -67,5 +69,7 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
         pages_meetings.router,
         pages_phone.router,
         pages_privacy.router,
+        pages_staff.router,
+        pages_sites.router,
     ):
         app.include_router(router)

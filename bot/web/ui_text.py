@@ -30,6 +30,8 @@ DANISH: dict[str, str] = {
     "Inbox": "Indbakke",
     "Statistics": "Statistik",
     "Staff": "Medarbejdere",
+    "Sites": "Steder",
+    "Unread replies": "Ulæste svar",
     "Sign in": "Log ind",
     "Sign out": "Log ud",
     "E-mail": "E-mail",
@@ -100,6 +102,7 @@ DANISH: dict[str, str] = {
     "no jobcentre with this id": "jobcentret findes ikke",
     "contains control characters": "indeholder kontroltegn",
     "String should have at least 1 character": "skal udfyldes",
+    "Field required": "skal udfyldes",
     "the message is empty": "beskeden er tom",
     "Telegram is joined by the citizen's link; choose SMS": (
         "Telegram tilmeldes via borgerens link; vælg SMS"
@@ -156,6 +159,7 @@ DANISH: dict[str, str] = {
     "scheduled": "planlagt",
     "release_meeting": "løsladelsesmøde",
     "jobcentre": "jobcenter",
+    "prison": "fængsel",
     "treatment": "behandling",
     "education_work": "uddannelse/arbejde",
     "other": "andet",
@@ -305,4 +309,87 @@ DANISH: dict[str, str] = {
     ),
     "Back to the participant": "Tilbage til deltageren",
     "The participant was erased (anonymised).": "Deltageren er slettet (anonymiseret).",
+    "deleted": "slettet",
+    # Staff accounts (admins)
+    "New staff account": "Ny medarbejder",
+    "Edit staff account": "Ret medarbejder",
+    "Role": "Rolle",
+    "Active participants": "Aktive deltagere",
+    "Last sign-in": "Sidst logget ind",
+    "disabled": "deaktiveret",
+    "never": "aldrig",
+    "New password": "Ny adgangskode",
+    "Disable": "Deaktivér",
+    "Enable": "Aktivér",
+    "Disabling an account ends its sessions and API tokens at once. The first admin is created "
+    "with brobygger staff add.": (
+        "Når en konto deaktiveres, slutter dens sessioner og API-nøgler med det samme. Den første "
+        "administrator oprettes med brobygger staff add."
+    ),
+    "Sites the consultant covers": "Steder konsulenten dækker",
+    "No sites yet.": "Ingen steder endnu.",
+    "Mobile number for alerts": "Mobilnummer til alarmer",
+    "Telegram chat id for alerts": "Telegram-chat-id til alarmer",
+    "Leave the password empty to generate one; it is shown once.": (
+        "Lad adgangskoden stå tom for at få dannet en; den vises én gang."
+    ),
+    "Repeat password": "Gentag adgangskoden",
+    "Back to the staff list": "Tilbage til medarbejderlisten",
+    "Setting a new password ends every session of this account.": (
+        "En ny adgangskode afslutter alle kontoens sessioner."
+    ),
+    "Set the new password": "Sæt den nye adgangskode",
+    "The password for": "Adgangskoden til",
+    "It is shown only this once. Hand it over in person or by a channel you trust.": (
+        "Den vises kun denne ene gang. Giv den videre personligt eller ad en kanal, du stoler på."
+    ),
+    "The account was created.": "Kontoen er oprettet.",
+    "The account was changed.": "Kontoen er ændret.",
+    "The account was disabled; its sessions and API tokens have ended.": (
+        "Kontoen er deaktiveret; dens sessioner og API-nøgler er afsluttet."
+    ),
+    "The account can sign in again.": "Kontoen kan logge ind igen.",
+    "The new password is set; the account's sessions have ended.": (
+        "Den nye adgangskode er sat; kontoens sessioner er afsluttet."
+    ),
+    "not an e-mail address": "ikke en e-mailadresse",
+    "a Telegram chat id is a number": "et Telegram-chat-id er et tal",
+    "no such site": "stedet findes ikke",
+    "only consultants cover sites": "kun konsulenter dækker steder",
+    "the password must be at least 10 characters": "adgangskoden skal være mindst 10 tegn",
+    "the passwords differ": "adgangskoderne er forskellige",
+    "you cannot change your own role; ask another admin": (
+        "du kan ikke ændre din egen rolle; spørg en anden administrator"
+    ),
+    "active participants still have them; reassign them first": (
+        "aktive deltagere har dem stadig; giv deltagerne en anden først"
+    ),
+    "another staff account has this e-mail": "en anden medarbejder har denne e-mail",
+    "another staff account has this contact": "en anden medarbejder har denne kontakt",
+    "a participant has this contact": "en deltager har denne kontakt",
+    "You cannot disable your own account.": "Du kan ikke deaktivere din egen konto.",
+    "This is the last active admin. Make another admin first.": (
+        "Dette er den sidste aktive administrator. Gør en anden til administrator først."
+    ),
+    # Sites (admins)
+    "New site": "Nyt sted",
+    "Edit site": "Ret sted",
+    "Municipality": "Kommune",
+    "Municipality (jobcentres)": "Kommune (jobcentre)",
+    "Delete": "Slet",
+    "Back to the sites": "Tilbage til stederne",
+    "A site that participants or consultants use cannot be deleted.": (
+        "Et sted, som deltagere eller konsulenter bruger, kan ikke slettes."
+    ),
+    "The site is still in use (participants: {participants}, staff members: {staff}). Move "
+    "them to another site first; nothing was deleted.": (
+        "Stedet er stadig i brug (deltagere: {participants}, medarbejdere: {staff}). Flyt dem "
+        "til et andet sted først; intet blev slettet."
+    ),
+    "The site was created.": "Stedet er oprettet.",
+    "The site was changed.": "Stedet er ændret.",
+    "The site was deleted.": "Stedet er slettet.",
+    "only a jobcentre has a municipality": "kun et jobcenter har en kommune",
+    "a site of this kind has this name already": "et sted af denne type har allerede dette navn",
+    "the kind of a site cannot change": "et steds type kan ikke ændres",
 }

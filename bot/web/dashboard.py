@@ -18,9 +18,12 @@ from bot.web import (
     pages_overview,
     pages_participants,
     pages_phone,
+    pages_plans,
     pages_privacy,
     pages_reports,
+    pages_settings,
     pages_signin,
+    pages_texts,
 )
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
@@ -67,5 +70,8 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
         pages_meetings.router,
         pages_phone.router,
         pages_privacy.router,
+        pages_texts.router,
+        pages_plans.router,
+        pages_settings.router,
     ):
         app.include_router(router)

@@ -22,6 +22,8 @@ ALL_200 = (200, 200, 200, 200, 200)
 IN_SCOPE = (200, 200, 404, 200, 404)  # the mentee's own consultant and mentor, and admins
 OFFICE = (200, 200, 404, 403, 404)  # ...of whom the mentor may only look
 ADMIN_ONLY = (200, 403, 404, 403, 404)  # privacy actions: only admins, 404 out of scope
+CONFIGURE = (200, 403, 403, 403, 403)  # texts, plans, settings: no participant, so no 404
+SAVED = (303, 403, 403, 403, 403)
 MEETING = {"kind": "jobcentre", "date": "2026-01-20", "time": "10:00", "place": "Torvet 1"}
 EDIT = {
     "name": "Ole Olsen",
@@ -56,6 +58,19 @@ PAGES: list[Row] = [
     # Without the typed confirmation the admin's erasure does nothing (422), so the row can
     # test every role against the same participant.
     ("POST", "/participants/{p}/erase", {}, (422, 403, 404, 403, 404)),
+    ("GET", "/texts", None, CONFIGURE),
+    ("GET", "/texts/CHECKIN_THANKS", None, CONFIGURE),
+    (
+        "POST",
+        "/texts/CHECKIN_THANKS/da",
+        {"text": "Tak for svaret.", "action": "preview"},
+        CONFIGURE,
+    ),
+    ("POST", "/texts/CHECKIN_THANKS/da", {"text": "Tak for svaret.", "action": "save"}, SAVED),
+    ("POST", "/texts/CHECKIN_THANKS/da/reset", {}, SAVED),
+    ("GET", "/plans", None, CONFIGURE),
+    ("POST", "/plans/default", {"plan": "-28..0 weekly, 0..84 weekly"}, SAVED),
+    ("GET", "/settings", None, CONFIGURE),
 ]
 
 

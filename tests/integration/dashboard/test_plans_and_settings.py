@@ -121,3 +121,12 @@ async def test_admins_see_links_to_the_admin_pages_and_others_do_not(desk: Desk)
     assert all(link in admin_nav for link in links)
     assert not any(link in consultant_nav for link in links)
     assert "Beskedtekster" in admin_nav and "Indstillinger" in admin_nav
+
+
+async def test_a_plan_form_without_its_csrf_token_is_refused(desk: Desk) -> None:
+    admin = await desk.staff(Role.ADMIN, "Anna Admin")
+    async with desk.signed_in(admin) as client:
+        refused = await client.post("/plans/default", data={"plan": NEW_PLAN})
+    assert refused.status_code == 403
+    async with desk.database.read() as db:
+        assert await db.scalar(select(CheckinPlanRecord)) is None

@@ -2,7 +2,8 @@
 
 Roles (issue #6):
 
-- **admin**: everything, including staff accounts and sites;
+- **admin**: everything, including staff accounts and sites, message texts, the check-in plan
+  and the (read-only) deployment settings;
 - **consultant**: the participants of their sites (``prison_id`` or ``jobcentre_id`` among
   ``staff.sites``) and those they are the consultant of;
 - **mentor**: only their own mentees; read-mostly (they may write to a mentee and acknowledge
@@ -50,6 +51,8 @@ class Action(enum.StrEnum):
     MANAGE_SITES = "manage_sites"
     # Access history, export per citizen (art. 15) and erasure (art. 17): admins only.
     PRIVACY = "privacy"
+    # Message texts, the check-in plan and the deployment settings page: admins only.
+    CONFIGURE = "configure"
 
 
 _ALL = frozenset(Role)
@@ -65,6 +68,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
     Action.MANAGE_SITES: frozenset({Role.ADMIN}),
     Action.PRIVACY: frozenset({Role.ADMIN}),
+    Action.CONFIGURE: frozenset({Role.ADMIN}),
 }
 
 

@@ -83,6 +83,19 @@ PAGES: list[Row] = [
     ("POST", "/sites/{prison}/edit", {"name": "Statsfængslet Nord"}, ADMIN_POST),
     # The prison has participants: the admin's deletion is refused (409).
     ("POST", "/sites/{prison}/delete", {}, (409, 403, 403, 403, 403)),
+    ("GET", "/texts", None, ADMIN_PAGE),
+    ("GET", "/texts/CHECKIN_THANKS", None, ADMIN_PAGE),
+    (
+        "POST",
+        "/texts/CHECKIN_THANKS/da",
+        {"text": "Tak for svaret.", "action": "preview"},
+        ADMIN_PAGE,
+    ),
+    ("POST", "/texts/CHECKIN_THANKS/da", {"text": "Tak for svaret.", "action": "save"}, ADMIN_POST),
+    ("POST", "/texts/CHECKIN_THANKS/da/reset", {}, ADMIN_POST),
+    ("GET", "/plans", None, ADMIN_PAGE),
+    ("POST", "/plans/default", {"plan": "-28..0 weekly, 0..84 weekly"}, ADMIN_POST),
+    ("GET", "/settings", None, ADMIN_PAGE),
 ]
 
 

@@ -66,7 +66,7 @@ def start_sms_worker(
     """A real ``brobygger run`` dispatching SMS to ``twilio`` from ``database_url``.
 
     It reads rows the test wrote in-process, so it gets the test keys; quiet hours are off and
-    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings.
+    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings (``port`` too).
     """
     from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 

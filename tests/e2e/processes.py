@@ -61,32 +61,33 @@ def wait_until_healthy(
 
 
 def start_sms_worker(
-    cwd: Path, database_url: str, twilio: FakeTwilio, **settings: str
+    cwd: Path, database_url: str, twilio: FakeTwilio, *run_args: str, **settings: str
 ) -> subprocess.Popen[str]:
     """A real ``brobygger run`` dispatching SMS to ``twilio`` from ``database_url``.
 
     It reads rows the test wrote in-process, so it gets the test keys; quiet hours are off and
-    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings.
+    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings (a random free port
+    unless ``port`` is given); ``run_args`` are added to ``brobygger run``.
     """
     from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 
-    env = service_environment(
-        database_url=database_url,
-        port=str(free_port()),
-        quiet_hours="off",
-        demo="false",
-        secret_key="test",
-        dispatch_interval_seconds="0.2",
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+4570000000",
-        twilio_api_url=twilio.url,
-        data_key=TEST_DATA_KEY,
-        lookup_key=TEST_LOOKUP_KEY,
-        **settings,
-    )
+    defaults = {
+        "database_url": database_url,
+        "port": str(free_port()),
+        "quiet_hours": "off",
+        "demo": "false",
+        "secret_key": "test",
+        "dispatch_interval_seconds": "0.2",
+        "twilio_account_sid": twilio.account_sid,
+        "twilio_auth_token": twilio.auth_token,
+        "twilio_from": "+4570000000",
+        "twilio_api_url": twilio.url,
+        "data_key": TEST_DATA_KEY,
+        "lookup_key": TEST_LOOKUP_KEY,
+    }
+    env = service_environment(**{**defaults, **settings})
     return subprocess.Popen(
-        [BROBYGGER, "run"],
+        [BROBYGGER, "run", *run_args],
         cwd=cwd,
         env=env,
         text=True,

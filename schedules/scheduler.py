@@ -1,7 +1,10 @@
 """The APScheduler wiring: a few periodic, idempotent ticks. The database holds every reminder.
 
-A tick is a plain async function that tests call directly; here it only gets a timer. Each job
-runs with ``max_instances=1`` and ``coalesce=True``, so a slow tick is never stacked or replayed.
+A tick is a plain async function that tests call directly; here it only gets a timer. A slow
+tick is never stacked or replayed: ``coalesce=True``, and a run that starts while the tick is
+still running (its interval came round, or it was woken) only asks the running one to go round
+once more and returns. (APScheduler's own ``max_instances=1`` would skip that run with a warning
+every interval while a busy dispatcher works through a stream of commits.)
 
 ``wake(name)`` runs a tick now instead of at its next interval (the runtime wakes the dispatcher
 after every commit that planned a message). Wake-ups are coalesced here, not in APScheduler:
@@ -54,6 +57,9 @@ class Ticks:
         state = self._states[name] = _TickState()
 
         async def run() -> None:
+            if state.running:
+                state.again = True
+                return
             state.woken, state.running = False, True
             try:
                 while True:
@@ -77,7 +83,7 @@ class Ticks:
             seconds=interval.total_seconds(),
             id=name,
             name=name,
-            max_instances=1,
+            max_instances=2,  # the second only sets ``again`` (see the module docstring)
             coalesce=True,
             misfire_grace_time=None,
         )

@@ -74,3 +74,19 @@ async def test_waking_a_busy_tick_logs_nothing(ticks: Ticks, all_logs: LogCollec
 
     warnings = [r.getMessage() for r in all_logs.records if r.levelno >= logging.WARNING]
     assert warnings == []
+
+
+async def test_the_interval_coming_round_during_a_run_is_no_warning(
+    ticks: Ticks, all_logs: LogCollector
+) -> None:
+    tick = GatedTick()
+    tick.gate.clear()
+    ticks.every(timedelta(milliseconds=50), "dispatch", tick)
+    ticks.start()
+    await asyncio.wait_for(tick.inside.wait(), 10)
+    await asyncio.sleep(0.3)  # the interval comes round about six times during this run
+    tick.gate.set()
+    await eventually(lambda: tick.runs >= 2)
+
+    warnings = [r.getMessage() for r in all_logs.records if r.levelno >= logging.WARNING]
+    assert warnings == []

@@ -375,20 +375,18 @@ async def measure(
     bench = Bench(programme, options, twilio_url)
     service = bench.start(web_processes)
     runs: list[Run] = []
+    processes = f"{web_processes} web process" + ("es" if web_processes > 1 else "")
     try:
         await asyncio.sleep(3)  # start-up ticks settle
         rest_mb = memory_by_process(service.pid)
-        if web_processes == 1:
-            print(f"{engine} {size:,}: latency at {FIXED_RATE:.0f} req/s", flush=True)
-            specs = bench.specs(
-                service, connections=8, seconds=options.latency_seconds, rate=FIXED_RATE
-            )
-            runs.append(await bench.load(service, "latency", specs))
+        print(f"{engine} {size:,}: {FIXED_RATE:.0f} req/s, {processes}", flush=True)
+        specs = bench.specs(
+            service, connections=8, seconds=options.latency_seconds, rate=FIXED_RATE
+        )
+        runs.append(await bench.load(service, "latency", specs))
         for connections in options.connections:
             print(
-                f"{engine} {size:,}: saturation, {connections} connections, "
-                f"{web_processes} process(es)",
-                flush=True,
+                f"{engine} {size:,}: saturation, {connections} connections, {processes}", flush=True
             )
             specs = bench.specs(
                 service, connections=connections, seconds=options.saturation_seconds, rate=None

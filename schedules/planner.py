@@ -10,7 +10,9 @@ is planned and not yet sent, so the dashboard shows what will go before it goes:
 2. One check-in per participant and local date: dedupe key ``checkin:<participant>:<date>``.
    A wanted date with nothing yet gets a ``Checkin`` row and its question; a planned one whose
    time changed (release date moved, preferred hour) is moved; one cancelled earlier (or
-   suppressed by STOP, before START) and wanted again is planned again.
+   suppressed by STOP, before START) and wanted again is planned again. A planned one whose
+   text no longer reads as the participant's language and the current wording would (an admin
+   changed the text) gets the new text.
 3. Planned, future check-ins that are no longer wanted are cancelled (rows stay, for the log).
    Anything already sent, or due and waiting for the dispatcher, is left as it is.
 
@@ -229,9 +231,14 @@ async def replan_participant(
             revived = message.status is not MessageStatus.PLANNED
             await _reschedule(session, message, instant, body, rules)
             planned, moved = planned + revived, moved + (not revived)
+        elif message.status is MessageStatus.PLANNED and _ahead(message, now):
+            _reword(message, body, participant.language)
     for stale_key, message in existing.items():
-        still_ahead = message.due_at is not None and message.due_at > now
-        if stale_key not in wanted and message.status is MessageStatus.PLANNED and still_ahead:
+        if (
+            stale_key not in wanted
+            and message.status is MessageStatus.PLANNED
+            and _ahead(message, now)
+        ):
             message.status = MessageStatus.CANCELLED
             message.finished_at = now
             await _set_checkin(session, message.checkin_id, status=CheckinStatus.CANCELLED)
@@ -274,6 +281,17 @@ async def _reschedule(
         session, message.checkin_id, status=CheckinStatus.PLANNED, scheduled_for=instant
     )
     session.info[PLANNED_FLAG] = True
+
+
+def _ahead(message: Message, now: datetime) -> bool:
+    return message.due_at is not None and message.due_at > now
+
+
+def _reword(message: Message, body: str, language: str) -> None:
+    """A planned question goes out as it reads now: an admin may have changed its text
+    (``bot.services.text_overrides``) or the participant their language since it was planned."""
+    if message.body != body or message.language != language:
+        message.body, message.language = body, language
 
 
 async def _set_checkin(

@@ -180,7 +180,9 @@ class Bench:
             settings["web_processes"] = str(web_processes)
         return start_service(self.programme, **settings)
 
-    def specs(self, service: Service, *, connections: int, seconds: float, rate: float | None):
+    def specs(
+        self, service: Service, *, connections: int, seconds: float, rate: float | None
+    ) -> list[LoadSpec]:
         """One LoadSpec per load process; each gets its own interleaved request indices."""
         address = urlsplit(service.url)
         processes = 1 if rate is not None else self.options.load_processes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -212,10 +213,18 @@ def banner(runtime: Runtime) -> str:
             f"  dashboard  http://{settings.host}:{settings.port}/",
             f"  health     http://{settings.host}:{settings.port}/healthz",
             f"  ticks      {', '.join(runtime.ticks.names) or 'none yet'}",
+            *_processes_line(settings),
             *_demo_lines(runtime.demo_logins),
             "  Press Ctrl-C to stop.",
         ]
     )
+
+
+def _processes_line(settings: Settings) -> list[str]:
+    if settings.web_processes == 1:
+        return []
+    count = settings.web_processes
+    return [f"  processes  {count} on one port; this banner is from process {os.getpid()}"]
 
 
 def _demo_lines(logins: list[DemoLogin]) -> list[str]:

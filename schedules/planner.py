@@ -67,6 +67,9 @@ BATCH = 500
 # Bound parameters per IN (...) list: far below SQLite's 32,766 and asyncpg's 32,767.
 IN_LIST = 2_000
 
+# How far before now a check-in with a key for today or later can be due (see ``_existing``).
+KEY_MARGIN = timedelta(days=2)
+
 # A future check-in in these states is planned again when the plan wants it: cancelled by an
 # earlier re-plan or pause, or suppressed by STOP before the citizen said START.
 REVIVABLE = (MessageStatus.PLANNED, MessageStatus.CANCELLED, MessageStatus.SUPPRESSED)
@@ -350,7 +353,12 @@ async def _existing(
     *,
     now: datetime,
 ) -> dict[int, dict[str | None, _Existing]]:
-    """Per participant, their check-ins with a wanted key, and their planned future ones."""
+    """Per participant, their check-ins with a wanted key, and their planned future ones.
+
+    Read by participant, not by key: a check-in's key names its local date and its time lies on
+    that date, so a row with a wanted key (dates from today on) is due at most a day before now.
+    Two days' margin covers any time zone.
+    """
     columns = (
         Message.id,
         Message.participant_id,
@@ -359,23 +367,21 @@ async def _existing(
         Message.due_at,
         Message.checkin_id,
     )
-    statements = [
-        select(*columns).where(Message.kind == MessageKind.CHECKIN, Message.dedupe_key.in_(keys))
-        for keys in _slices([key for keys in wanted.values() for key in keys], IN_LIST)
-    ] + [
-        select(*columns).where(
-            Message.participant_id.in_(ids),
-            Message.kind == MessageKind.CHECKIN,
-            Message.status == MessageStatus.PLANNED,
-            Message.due_at > now,
-        )
-        for ids in _slices(participant_ids, IN_LIST)
-    ]
     found: dict[int, dict[str | None, _Existing]] = {}
-    for statement in statements:
-        for row in await session.execute(statement):
+    for ids in _slices(participant_ids, IN_LIST):
+        rows = await session.execute(
+            select(*columns).where(
+                Message.participant_id.in_(ids),
+                Message.kind == MessageKind.CHECKIN,
+                Message.due_at >= now - KEY_MARGIN,
+            )
+        )
+        for row in rows:
             message = _Existing(*row)
-            if message.participant_id is not None and message.participant_id in wanted:
+            if message.participant_id is None:
+                continue
+            ahead = message.status is MessageStatus.PLANNED and (message.due_at or now) > now
+            if ahead or message.dedupe_key in wanted.get(message.participant_id, {}):
                 found.setdefault(message.participant_id, {})[message.dedupe_key] = message
     return found
 

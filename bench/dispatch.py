@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -122,13 +123,25 @@ async def throughput(
         await database.dispose()
 
 
-def serve_fake_twilio(port_queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def serve_fake_twilio(
+    port_queue: multiprocessing.Queue,  # type: ignore[type-arg]
+    log: Connection | None = None,
+) -> None:
+    """The fake Twilio server in this (separate) process; its URL goes to ``port_queue``.
+
+    With ``log`` (a pipe end), each number ``n`` sent on it is answered with the messages the
+    server accepted from the ``n``-th on, so another process can count them (``bench.outage``).
+    """
     from tests.fakes import FakeTwilio
 
     server = FakeTwilio().start()
     port_queue.put(server.url)
     while True:
-        time.sleep(3600)
+        if log is None:
+            time.sleep(3600)
+        elif log.poll(1.0):
+            since = log.recv()
+            log.send(server.messages[since:])
 
 
 async def through_twilio(folder: Path, count: int) -> dict[str, float]:

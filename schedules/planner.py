@@ -443,7 +443,9 @@ async def _plan_new(
     database to return them in insertion order would make SQLite insert one row at a time.
     """
     inserted = await session.execute(
-        insert(Checkin).returning(Checkin.id, Checkin.participant_id, Checkin.scheduled_for),
+        insert(_checkins).returning(
+            _checkins.c.id, _checkins.c.participant_id, _checkins.c.scheduled_for
+        ),
         [
             {"participant_id": person.id, "scheduled_for": instant, "status": CheckinStatus.PLANNED}
             for person, _, instant in new

@@ -265,6 +265,7 @@ async def ours(
         schedule = Schedule.starting(time.time() + 3, args)
         due = await _plan(database, schedule, stop)
         await _wait_until(schedule.stop_at)
+        schedule.stop_at = time.time()  # due from here on: due while the service was down
         await _stop(service, stop)
         await _wait_until(schedule.restart_at)
         service = await asyncio.to_thread(_service, programme, log.url)
@@ -317,6 +318,7 @@ async def theirs(log: ProviderLog, stop: str, args: argparse.Namespace, folder: 
     on_time = await asyncio.to_thread(ready.wait, max(1.0, start - time.time()))
     await _wait_until(schedule.stop_at)
     assert process.pid is not None
+    schedule.stop_at = time.time()
     os.kill(process.pid, signal.SIGKILL if stop == "kill" else signal.SIGTERM)
     await asyncio.to_thread(process.join, 60)
     await _wait_until(schedule.restart_at)

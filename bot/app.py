@@ -27,6 +27,7 @@ from bot.models import ChannelKind
 from bot.outbox import on_planned_commit
 from bot.schema import ensure_current
 from bot.services.demo import DemoLogin, seed_demo
+from bot.services.text_overrides import load_overrides
 from bot.web import health
 from bot.web.dashboard import mount_dashboard
 from bot.web.pages_phone import CitizenReply
@@ -242,6 +243,17 @@ async def _start_telegram(runtime: Runtime) -> None:
     await telegram.start_telegram(application, settings)
 
 
+def _add_text_refresh_tick(runtime: Runtime) -> None:
+    """Reload the admins' message texts every TEXT_REFRESH_SECONDS, so a change saved by another
+    process reaches this one (see ``bot.services.text_overrides`` for why a reloaded cache)."""
+
+    async def tick() -> None:
+        await load_overrides(runtime.database, runtime.catalogs)
+
+    interval = timedelta(seconds=runtime.settings.text_refresh_seconds)
+    runtime.ticks.every(interval, "texts", tick)
+
+
 def _add_retention_tick(runtime: Runtime) -> None:
     settings = runtime.settings
 
@@ -287,6 +299,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database_with_keys(settings)
         try:
+            await load_overrides(database, catalogs)  # before anything is rendered
             opened = await open_channels(settings, catalogs)
         except BaseException:
             await database.dispose()
@@ -307,6 +320,7 @@ def create_app(
         app.state.runtime = runtime
         app.state.citizen_reply = citizen_reply(runtime)
         _add_retention_tick(runtime)
+        _add_text_refresh_tick(runtime)
         stop_dispatcher = start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()

@@ -79,13 +79,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
     """Run one ``meeting`` or ``plan`` command in one unit of work."""
     from bot.app import care_rules, open_database_with_keys
     from bot.clock import SystemClock
-    from bot.i18n import Catalogs
     from bot.services import appointments, care_plans
+    from bot.services.text_overrides import catalogs_with_overrides
 
     rules = care_rules(settings)
     now = SystemClock().now()
-    context = appointments.MeetingContext(Catalogs.load(), rules, now)
     database = await open_database_with_keys(settings)
+    try:
+        context = appointments.MeetingContext(await catalogs_with_overrides(database), rules, now)
+    except BaseException:
+        await database.dispose()
+        raise
 
     async def meeting(session: Any) -> str:
         command = args.meeting_command

@@ -234,13 +234,13 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _participant(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.i18n import Catalogs
     from bot.services.enrolment import (
         CODE_LIFETIME,
         enrol_participant,
         issue_telegram_code,
         telegram_deep_link,
     )
+    from bot.services.text_overrides import catalogs_with_overrides
 
     wants_link = args.participant_command == "link-telegram" or args.telegram
     # Ask Telegram first: if it cannot be reached, nothing is written and the command can be rerun.
@@ -248,6 +248,7 @@ async def _participant(settings: Settings, args: argparse.Namespace) -> None:
     now = SystemClock().now()
     database = await _open_with_keys(settings)
     try:
+        catalogs = await catalogs_with_overrides(database)
         async with database.session() as session:
             if args.participant_command == "add":
                 enrolment = await enrol_participant(
@@ -257,7 +258,7 @@ async def _participant(settings: Settings, args: argparse.Namespace) -> None:
                     telegram=args.telegram,
                     language=args.language,
                     mentor_email=args.mentor,
-                    catalogs=Catalogs.load(),
+                    catalogs=catalogs,
                     now=now,
                 )
                 participant_id, code = enrolment.participant_id, enrolment.telegram_code

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     consultant_alert_after: str = "24h"
     alert_digest_window: str = "10m"
     planning_horizon_days: int = Field(default=14, ge=1, le=365)
+    # Each process reloads the admins' message texts this often (bot.services.text_overrides).
+    text_refresh_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     # Seed a demo programme (invented people) on first start when no channel is configured.
     demo: bool = True

@@ -6,6 +6,11 @@ there is no ``.mo`` build step. The composition root loads them once and passes 
     catalogs = Catalogs.load()
     catalogs.render("da", texts.MEETING_REMINDER_24H, time="10.00", place="Søndergade 3")
 
+An admin may override a whole message per language from the dashboard. The overrides live in
+the database (``bot.services.text_overrides``); each process holds them in its ``Catalogs``
+(``install_overrides``) and ``render`` prefers them to the catalog. Everything that renders holds
+the one ``Catalogs`` the composition root built, so installing new overrides reaches them all.
+
 Two checks live here as well, because staff-typed text (a meeting place) ends up inside our
 texts: ``is_gsm7`` / ``to_gsm7`` for the SMS alphabet, and ``deny_listed_words`` for words that
 would tell whoever reads the lock screen where the citizen has been.
@@ -53,6 +58,9 @@ class Catalogs:
         if missing:
             raise ValueError(f"no message catalog for {', '.join(missing)}")
         self._translations = dict(translations)
+        # (language, msgid) -> the admin's text; replaced whole, never changed in place, so a
+        # render sees either the old set or the new one.
+        self._overrides: Mapping[tuple[str, str], str] = {}
 
     @classmethod
     def load(cls, locale_dir: Path = LOCALE_DIR) -> Catalogs:
@@ -67,13 +75,29 @@ class Catalogs:
             }
         )
 
+    def install_overrides(self, overrides: Mapping[tuple[str, str], str]) -> None:
+        """Use ``overrides`` ((language, msgid) -> text) from now on, instead of the last set."""
+        self._overrides = dict(overrides)
+
+    @property
+    def overrides(self) -> Mapping[tuple[str, str], str]:
+        return self._overrides
+
+    def catalog_text(self, lang: str | None, template: str) -> str:
+        """``template`` in ``lang`` as the catalog has it, whatever an admin overrode."""
+        return self._translations[normalize_language(lang)].gettext(template)
+
+    def text(self, lang: str | None, template: str) -> str:
+        """``template`` in ``lang``, unfilled: the admin's override, else the catalog's text."""
+        override = self._overrides.get((normalize_language(lang), template))
+        return override if override is not None else self.catalog_text(lang, template)
+
     def render(self, lang: str | None, template: str, /, **params: object) -> str:
         """``template`` (a ``bot.texts`` constant) in ``lang``, its fields filled from ``params``.
 
         An unknown language renders in Danish. A missing field raises ``KeyError``.
         """
-        translated = self._translations[normalize_language(lang)].gettext(template)
-        return translated.format(**params)
+        return self.text(lang, template).format(**params)
 
     def reply_hint(self, lang: str | None, choices: str | None) -> str | None:
         """How to answer a question with these reply choices, by SMS ("Svar JA eller NEJ.").

@@ -4,7 +4,9 @@ The English source text is the msgid; ``bot/locale/<lang>/LC_MESSAGES/messages.p
 translations (Danish is the default language) and ``bot.i18n.Catalogs.render`` looks one up and
 fills its ``{named}`` fields with ``str.format``. ``N_`` only marks a string for extraction.
 
-Rules every text here keeps (``tests/unit/test_texts.py`` checks them in both languages):
+Rules every text here keeps (``tests/unit/test_texts.py`` checks them in both languages, with
+``bot.text_rules.check``; an admin's own wording of a message, set in the dashboard and stored by
+``bot.services.text_overrides``, is refused unless it keeps them too):
 
 1. Nothing that tells whoever sees the lock screen where the citizen has been: no prison,
    probation, treatment centre, offence or sentence. A meeting is "your meeting" with a time and

@@ -70,6 +70,8 @@ class Existing:
     status: MessageStatus
     due_at: datetime | None
     checkin_id: int | None
+    body: str
+    language: str | None
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Changes:
     new: list[tuple[Person, str, datetime]] = field(default_factory=list)
     moved: list[tuple[Existing, datetime, str]] = field(default_factory=list)  # + new body
     cancelled: list[Existing] = field(default_factory=list)
+    reworded: list[tuple[Existing, str, str]] = field(default_factory=list)  # + body, language
     planned: int = 0
     revived: int = 0
 
@@ -140,6 +143,8 @@ async def read_existing(
         Message.status,
         Message.due_at,
         Message.checkin_id,
+        Message.body,
+        Message.language,
     )
     found: dict[int, dict[str | None, Existing]] = {}
     for ids in slices(participant_ids, IN_LIST):
@@ -163,11 +168,21 @@ async def read_existing(
 async def write_changes(
     session: AsyncSession, changes: Changes, *, now: datetime, rules: CareRules, catalogs: Catalogs
 ) -> None:
-    """New check-ins and their questions, moved or revived ones, cancelled ones."""
+    """New check-ins and their questions, moved or revived ones, reworded ones, cancelled ones."""
     if changes.new:
         await _plan_new(session, changes.new, rules=rules, catalogs=catalogs)
     if changes.moved:
         await _reschedule(session, changes.moved, rules=rules)
+    if changes.reworded:
+        await session.execute(
+            update(_messages)
+            .where(_messages.c.id == bindparam("b_id"))
+            .values(body=bindparam("b_body"), language=bindparam("b_language")),
+            [
+                {"b_id": message.id, "b_body": body, "b_language": language}
+                for message, body, language in changes.reworded
+            ],
+        )
     for messages in slices(changes.cancelled, IN_LIST):
         await session.execute(
             update(Message)

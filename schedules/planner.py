@@ -10,7 +10,9 @@ is planned and not yet sent, so the dashboard shows what will go before it goes:
 2. One check-in per participant and local date: dedupe key ``checkin:<participant>:<date>``.
    A wanted date with nothing yet gets a ``Checkin`` row and its question; a planned one whose
    time changed (release date moved, preferred hour) is moved; one cancelled earlier (or
-   suppressed by STOP, before START) and wanted again is planned again.
+   suppressed by STOP, before START) and wanted again is planned again. A planned one whose
+   text no longer reads as the participant's language and the current wording would (an admin
+   changed the text) gets the new text.
 3. Planned, future check-ins that are no longer wanted are cancelled (rows stay, for the log).
    Anything already sent, or due and waiting for the dispatcher, is left as it is.
 
@@ -292,7 +294,17 @@ def _reconcile(
             body = body or question_text(person, catalogs)
             changes.moved.append((message, instant, body))
             changes.revived += message.status is not MessageStatus.PLANNED
+        elif message.status is MessageStatus.PLANNED and _ahead(message, now):
+            # It goes out as it reads now: an admin may have changed the text
+            # (``bot.services.text_overrides``), or the participant their language.
+            body = body or question_text(person, catalogs)
+            if message.body != body or message.language != person.language:
+                changes.reworded.append((message, body, person.language))
     for stale_key, message in existing.items():
-        still_ahead = message.due_at is not None and message.due_at > now
-        if stale_key not in wanted and message.status is MessageStatus.PLANNED and still_ahead:
+        planned_ahead = message.status is MessageStatus.PLANNED and _ahead(message, now)
+        if stale_key not in wanted and planned_ahead:
             changes.cancelled.append(message)
+
+
+def _ahead(message: Existing, now: datetime) -> bool:
+    return message.due_at is not None and message.due_at > now

@@ -33,6 +33,7 @@ from bot.models.participants import (
 )
 from bot.models.sites import Site, SiteKind
 from bot.models.staff import ApiToken, Role, Staff, staff_sites
+from bot.models.text_overrides import TextOverride
 
 __all__ = [
     "Address",
@@ -70,6 +71,7 @@ __all__ = [
     "Site",
     "SiteKind",
     "Staff",
+    "TextOverride",
     "UTCDateTime",
     "staff_sites",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, and_, literal_column, or_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
@@ -62,6 +62,11 @@ class MessageKind(enum.StrEnum):
     ALERT = "alert"  # to a mentor or consultant
     ALERT_DIGEST = "alert_digest"
     INBOUND = "inbound"
+
+
+# Structured answers the bot applies itself (JA/NEJ, a score, OK): they are shown on the timeline.
+# Everything else a citizen writes is for a person to read: the inbox.
+STRUCTURED_INTENTS = ("yes", "no", "score", "ack")
 
 
 class EscalationStep(enum.IntEnum):
@@ -157,3 +162,24 @@ class Message(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# A free-text reply from a citizen that no one has read yet: what the inbox and the unread badge
+# in every page's header count. The constants are literals, not bound parameters, so that both
+# databases can prove a query with this clause matches the partial index below (a parameter
+# would hide it from PostgreSQL's generic plans).
+UNREAD_INBOX = and_(
+    Message.direction == literal_column("'in'"),
+    Message.read_at.is_(None),
+    or_(
+        Message.intent.is_(None),
+        Message.intent.not_in([literal_column(f"'{intent}'") for intent in STRUCTURED_INTENTS]),
+    ),
+)
+# Small (only unread free text), so counting it per participant in scope is cheap on every page.
+Index(
+    "ix_messages_unread_inbox",
+    Message.participant_id,
+    postgresql_where=UNREAD_INBOX,
+    sqlite_where=UNREAD_INBOX,
+)

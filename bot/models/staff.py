@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from bot.crypto import installed_keyring
@@ -46,6 +46,10 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Every session cookie carries the generation it was signed in under; raising it (a new
+    # password, a disabled account) ends all the account's sessions at once (bot.web.access).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, lazy="selectin")
 

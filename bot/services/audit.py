@@ -9,7 +9,7 @@ unit of work as the access itself::
     await audit.record(
         session,
         staff_id=user.id,                 # None for the system (retention, the bot)
-        action=audit.Action.VIEWED,       # viewed, exported, created, changed, erased
+        action=audit.Action.VIEWED,       # viewed, exported, created, changed, erased, deleted
         participant_id=participant.id,
         purpose="GET /participants/42",   # the page or endpoint, or the CLI command
         detail={"fields": ["phone"]},     # optional; never personal data itself
@@ -43,6 +43,7 @@ class Action(enum.StrEnum):
     CREATED = "created"
     CHANGED = "changed"
     ERASED = "erased"
+    DELETED = "deleted"  # a site (participants are erased, never deleted)
 
 
 async def record(
@@ -68,6 +69,32 @@ async def record(
     session.add(event)
     await session.flush()
     return event
+
+
+async def record_admin_change(
+    session: AsyncSession,
+    subject: str,
+    subject_id: int,
+    *,
+    by: int | None,
+    action: Action,
+    at: datetime,
+    **detail: object,
+) -> AuditEvent:
+    """An admin's change to something that is no participant: a staff account or a site.
+
+    ``subject`` names the kind ("staff", "site"); the detail holds ``<subject>_id`` and what
+    changed (field names, a role or kind), never a name, address or number.
+    """
+    return await record(
+        session,
+        staff_id=by,
+        action=action,
+        participant_id=None,
+        purpose=f"{subject} {subject_id}",
+        detail={f"{subject}_id": subject_id, **detail},
+        at=at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

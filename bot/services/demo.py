@@ -41,6 +41,7 @@ from bot.services.appointments import MeetingContext, MeetingRules, create_appoi
 from bot.services.appointments import record_attendance as record_meeting_attendance
 from bot.services.consent import record_consents
 from bot.services.participants import ParticipantIn, close_participant, create_participant
+from bot.services.sites import SiteIn, create_site
 from bot.services.staff import add_staff
 
 DEMO_DOMAIN = "demo.brobygger.invalid"
@@ -69,17 +70,15 @@ async def seed_demo(
         logins.append(DemoLogin(email, password, role, name))
         return member
 
-    def site(kind: SiteKind, name: str) -> Site:
-        place = Site(
-            kind=kind, name=name, municipality=name.split()[-1] if kind == "jobcentre" else None
-        )
-        session.add(place)
-        return place
+    async def site(kind: SiteKind, name: str) -> Site:
+        municipality = name.split()[-1] if kind is SiteKind.JOBCENTRE else None
+        data = SiteIn(kind=kind, name=name, municipality=municipality)
+        return await create_site(session, data, by=None, now=now)
 
-    nord, syd = site(SiteKind.PRISON, "Fængslet Nordby"), site(SiteKind.PRISON, "Fængslet Sydby")
-    aaby = site(SiteKind.JOBCENTRE, "Jobcenter Åby")
-    vest = site(SiteKind.JOBCENTRE, "Jobcenter Vestkøbing")
-    await session.flush()
+    nord = await site(SiteKind.PRISON, "Fængslet Nordby")
+    syd = await site(SiteKind.PRISON, "Fængslet Sydby")
+    aaby = await site(SiteKind.JOBCENTRE, "Jobcenter Åby")
+    vest = await site(SiteKind.JOBCENTRE, "Jobcenter Vestkøbing")
     await staff(Role.ADMIN, "Anna Administrator")
     consultant = await staff(Role.CONSULTANT, "Karin Konsulent")
     await session.execute(staff_sites.insert().values(staff_id=consultant.id, site_id=nord.id))

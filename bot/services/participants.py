@@ -11,8 +11,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,30 +63,29 @@ def normalise_phone(value: str) -> str:
         raise ValueError("not a valid phone number") from None
 
 
+def _optional_phone(value: str | None) -> str | None:
+    return normalise_phone(value) if value else None
+
+
+# Input fields shared by the participant and staff forms (and the API).
+PersonName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]
+OptionalPhone = Annotated[str | None, Field(max_length=32), AfterValidator(_optional_phone)]
+
+
 class ParticipantIn(BaseModel):
     """A participant as staff enter or change them."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: PersonName
     language: str = Field(default="da", pattern="^(da|en)$")
     channel: ChannelKind = ChannelKind.SMS
-    phone: str | None = Field(default=None, max_length=32)
+    phone: OptionalPhone = None
     prison_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     jobcentre_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     mentor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     consultant_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     release_date: date | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return printable(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalise_phone(value) if value else None
 
     @field_validator("release_date")
     @classmethod

@@ -13,16 +13,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Direction, Message, MessageKind, Participant
+from bot.models.messages import STRUCTURED_INTENTS, UNREAD_INBOX
 from bot.outbox import Planned, plan
 from bot.services.participants import InputProblem
 
 MAX_STAFF_MESSAGE = 600
-# Structured answers the bot applies itself; everything else a citizen writes is for a human.
-STRUCTURED_INTENTS = ("yes", "no", "score", "ack")
 
 
 async def write_to_participant(
@@ -75,13 +74,21 @@ async def inbox(
     return list(rows.all())
 
 
-async def unread_count(session: AsyncSession, scope: ColumnElement[bool]) -> int:
-    count = await session.scalar(
+def unread_count_query(scope: ColumnElement[bool]) -> Select[int]:
+    """How many inbox messages in ``scope`` no one has read: the header's badge on every page.
+
+    One COUNT over the partial index ``ix_messages_unread_inbox`` (unread free text only), so it
+    stays cheap however long the message log grows.
+    """
+    return (
         select(func.count(Message.id))
         .join(Participant, Participant.id == Message.participant_id)
-        .where(*_inbox_filter(scope), Message.read_at.is_(None))
+        .where(UNREAD_INBOX, scope, Participant.erased_at.is_(None))
     )
-    return int(count or 0)
+
+
+async def unread_count(session: AsyncSession, scope: ColumnElement[bool]) -> int:
+    return int(await session.scalar(unread_count_query(scope)) or 0)
 
 
 async def mark_read(

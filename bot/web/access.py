@@ -2,7 +2,8 @@
 
 Roles (issue #6):
 
-- **admin**: everything, including staff accounts and sites;
+- **admin**: everything, including staff accounts and sites, message texts, the check-in plan
+  and the (read-only) deployment settings;
 - **consultant**: the participants of their sites (``prison_id`` or ``jobcentre_id`` among
   ``staff.sites``) and those they are the consultant of;
 - **mentor**: only their own mentees; read-mostly (they may write to a mentee and acknowledge
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,9 +25,10 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from bot.models import Alert, Appointment, Participant, Role, Staff
+from bot.models import Alert, Appointment, Base, Participant, Role, Staff
 from bot.services.api_tokens import staff_for_token
 from bot.services.participants import MAX_ID as ROW_ID_MAX
+from bot.services.staff_messages import unread_count
 from bot.web.sessions import CSRF_FIELD, SessionData, csrf_matches
 
 if TYPE_CHECKING:
@@ -46,8 +48,11 @@ class Action(enum.StrEnum):
     VIEW_STATISTICS = "view_statistics"
     EXPORT = "export"
     MANAGE_STAFF = "manage_staff"
+    MANAGE_SITES = "manage_sites"
     # Access history, export per citizen (art. 15) and erasure (art. 17): admins only.
     PRIVACY = "privacy"
+    # Message texts, the check-in plan and the deployment settings page: admins only.
+    CONFIGURE = "configure"
 
 
 _ALL = frozenset(Role)
@@ -61,7 +66,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_STATISTICS: _OFFICE,
     Action.EXPORT: _OFFICE,
     Action.MANAGE_STAFF: frozenset({Role.ADMIN}),
+    Action.MANAGE_SITES: frozenset({Role.ADMIN}),
     Action.PRIVACY: frozenset({Role.ADMIN}),
+    Action.CONFIGURE: frozenset({Role.ADMIN}),
 }
 
 
@@ -176,16 +183,20 @@ def runtime_of(request: Request) -> Runtime:
 async def page_viewer(request: Request) -> Viewer:
     """FastAPI dependency for pages: the signed-in, still active staff member, or sign in.
 
-    The staff row is read on every request, so disabling an account ends its sessions at once.
+    The staff row is read on every request, so disabling an account or setting a new password
+    (which raises ``session_generation``) ends its sessions at once. The same read counts the
+    viewer's unread inbox messages for the badge in the header (``request.state``).
     """
     session = session_of(request)
     runtime = runtime_of(request)
     async with runtime.database.read() as db:
         staff = await active_staff(db, session.staff_id)
-        if staff is None:
+        if staff is None or staff.session_generation != session.generation:
             session.staff_id = None
             raise SignInRequired
-        return Viewer.of(staff, session.language)
+        viewer = Viewer.of(staff, session.language)
+        request.state.unread_replies = await unread_count(db, participant_scope(viewer))
+        return viewer
 
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `brobygger token create`.")
@@ -212,6 +223,21 @@ async def api_viewer(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Viewer.of(staff)
+
+
+RowT = TypeVar("RowT", bound=Base)
+
+
+async def managed_row(
+    request: Request, viewer: Viewer, action: Action, model: type[RowT], row_id: int
+) -> RowT:
+    """A row only admins manage (a staff account, a site): 403 for other roles, 404 if missing."""
+    viewer.require(action)
+    async with runtime_of(request).database.read() as db:
+        row = await db.get(model, row_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return row
 
 
 async def checked_form(request: Request) -> FormData:

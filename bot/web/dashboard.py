@@ -18,9 +18,14 @@ from bot.web import (
     pages_overview,
     pages_participants,
     pages_phone,
+    pages_plans,
     pages_privacy,
     pages_reports,
+    pages_settings,
     pages_signin,
+    pages_sites,
+    pages_staff,
+    pages_texts,
 )
 from bot.web.access import SignInRequired
 from bot.web.login_limits import LoginLimiter
@@ -67,5 +72,10 @@ def mount_dashboard(app: FastAPI, tz: ZoneInfo) -> None:
         pages_meetings.router,
         pages_phone.router,
         pages_privacy.router,
+        pages_staff.router,
+        pages_sites.router,
+        pages_texts.router,
+        pages_plans.router,
+        pages_settings.router,
     ):
         app.include_router(router)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.models import Staff
-from bot.services.staff import verify_password
+from bot.services.staff import record_sign_in, verify_password
 from bot.web.access import checked_form, runtime_of, session_of
 from bot.web.login_limits import LoginLimiter
 from bot.web.templating import pages_of
@@ -56,8 +56,11 @@ async def login(request: Request) -> Response:
             staff = await db.scalar(select(Staff).where(Staff.email == email))
         if staff is not None and staff.active and verify_password(staff.password_hash, password):
             limiter.succeeded(email=email)
+            async with runtime.database.session() as db:
+                generation = await record_sign_in(db, staff.id, now=now)
             session = session_of(request)
             session.staff_id = staff.id
+            session.generation = generation
             session.csrf = secrets.token_urlsafe(24)  # a new token for the signed-in session
             return RedirectResponse(target, status_code=303)
         limiter.failed(email=email, address=address, now=now)

@@ -1,12 +1,13 @@
 """Staff sessions in a signed cookie, with an idle expiry and a CSRF token.
 
-The cookie holds ``{"staff": id, "seen": unix-seconds, "csrf": token, "lang": "da"}``, signed
-with HMAC-SHA256 under the runtime's secret key. It is not encrypted: it carries no personal data.
-Every request:
+The cookie holds ``{"staff": id, "gen": n, "seen": unix-seconds, "csrf": token, "lang": "da"}``,
+signed with HMAC-SHA256 under the runtime's secret key. It is not encrypted: it carries no
+personal data. Every request:
 
 1. verifies the signature (a forged or edited cookie is an anonymous visitor);
 2. drops the staff id when the last request is older than the idle limit;
-3. (in :mod:`bot.web.access`) loads the staff row and refuses a disabled account at once;
+3. (in :mod:`bot.web.access`) loads the staff row and refuses a disabled account at once, and a
+   session signed in under an older ``session_generation`` (the password changed since);
 4. re-issues the cookie with a fresh ``seen`` time, so the idle limit counts from the last use.
 
 A visitor without a session still gets one (anonymous, with a CSRF token), so the login form is
@@ -36,11 +37,19 @@ class SessionData:
 
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     staff_id: int | None = None
+    # The account's ``Staff.session_generation`` when this session signed in.
+    generation: int = 0
     seen: float = 0.0
     language: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"csrf": self.csrf, "staff": self.staff_id, "seen": self.seen, "lang": self.language}
+        return {
+            "csrf": self.csrf,
+            "staff": self.staff_id,
+            "gen": self.generation,
+            "seen": self.seen,
+            "lang": self.language,
+        }
 
 
 def _sign(secret_key: str, payload: bytes) -> str:
@@ -69,6 +78,7 @@ def decode_session(secret_key: str, cookie: str | None, *, now: datetime) -> Ses
         data = SessionData(
             csrf=str(raw["csrf"]),
             staff_id=int(raw["staff"]) if raw.get("staff") is not None else None,
+            generation=int(raw.get("gen") or 0),
             seen=float(raw.get("seen") or 0.0),
             language=str(raw["lang"]) if raw.get("lang") else None,
         )

@@ -65,6 +65,7 @@ class Pages:
             csrf_token=session.csrf,
             viewer=viewer,
             path=request.url.path,
+            unread_replies=getattr(request.state, "unread_replies", 0),
             **context,
         )
         return HTMLResponse(html, status_code=status_code)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.web import deployment_settings, text_purposes
+
 UI_LANGUAGES = ("da", "en")
 
 
@@ -30,6 +32,8 @@ DANISH: dict[str, str] = {
     "Inbox": "Indbakke",
     "Statistics": "Statistik",
     "Staff": "Medarbejdere",
+    "Sites": "Steder",
+    "Unread replies": "Ulæste svar",
     "Sign in": "Log ind",
     "Sign out": "Log ud",
     "E-mail": "E-mail",
@@ -100,6 +104,7 @@ DANISH: dict[str, str] = {
     "no jobcentre with this id": "jobcentret findes ikke",
     "contains control characters": "indeholder kontroltegn",
     "String should have at least 1 character": "skal udfyldes",
+    "Field required": "skal udfyldes",
     "the message is empty": "beskeden er tom",
     "Telegram is joined by the citizen's link; choose SMS": (
         "Telegram tilmeldes via borgerens link; vælg SMS"
@@ -156,6 +161,7 @@ DANISH: dict[str, str] = {
     "scheduled": "planlagt",
     "release_meeting": "løsladelsesmøde",
     "jobcentre": "jobcenter",
+    "prison": "fængsel",
     "treatment": "behandling",
     "education_work": "uddannelse/arbejde",
     "other": "andet",
@@ -273,6 +279,133 @@ DANISH: dict[str, str] = {
     "new": "ny",
     "Mark read": "Markér som læst",
     "Nothing yet.": "Intet endnu.",
+    # Admins: message texts, the check-in plan, the deployment settings
+    "Message texts": "Beskedtekster",
+    "Check-in plan": "Check-in-plan",
+    "Settings": "Indstillinger",
+    "Every message the bot sends to participants and staff. An admin may replace the wording "
+    "of a message in each language; the default comes with Brobygger. A new text is used for "
+    "messages planned from then on.": (
+        "Alle beskeder, som botten sender til deltagere og medarbejdere. En administrator kan "
+        "skrive sin egen formulering af en besked på hvert sprog; standardteksten følger med "
+        "Brobygger. En ny tekst bruges til beskeder, der planlægges fra da af."
+    ),
+    "Message": "Besked",
+    "own wording": "egen formulering",
+    "own wording not in use: it breaks a rule": "egen formulering bruges ikke: den bryder en regel",
+    "default": "standard",
+    "Default": "Standard",
+    "Placeholders": "Pladsholdere",
+    "Keep every placeholder, written exactly as here; they are filled in when the message is "
+    "sent.": (
+        "Behold alle pladsholdere, skrevet præcis som her; de udfyldes, når beskeden sendes."
+    ),
+    "Rules": "Regler",
+    "A text is saved only when it keeps the same placeholders, uses GSM-7 characters only (æ, "
+    "ø and å are fine; curly quotes and long dashes are not), has no web address, fits one SMS "
+    "with typical names, dates and places, names no prison, probation, treatment or offence, "
+    "and asks at most one question, at the end.": (
+        "En tekst gemmes kun, når den har de samme pladsholdere, kun bruger GSM-7-tegn (æ, ø og "
+        "å er fine; krumme anførselstegn og lange tankestreger er ikke), ingen webadresse har, "
+        "kan være i én SMS med typiske navne, datoer og steder, ikke nævner fængsel, "
+        "kriminalforsorg, behandling eller lovovertrædelse, og højst stiller ét spørgsmål, til "
+        "sidst."
+    ),
+    "Changed": "Ændret",
+    "by": "af",
+    "Preview": "Vis eksempel",
+    "Preview with sample values": "Eksempel med typiske værdier",
+    "characters": "tegn",
+    "Reset to default": "Tilbage til standardteksten",
+    "Changes": "Ændringer",
+    "New text": "Ny tekst",
+    "back to the default": "tilbage til standardteksten",
+    "No changes yet.": "Ingen ændringer endnu.",
+    "The new text is saved.": "Den nye tekst er gemt.",
+    "The text is back to the default.": "Teksten er tilbage til standardteksten.",
+    "Not empty": "Ikke tom",
+    "Same placeholders": "Samme pladsholdere",
+    "GSM-7 only": "Kun GSM-7",
+    "No links": "Ingen links",
+    "Fits the SMS": "Kan være i SMS'en",
+    "No sensitive words": "Ingen følsomme ord",
+    "One question, at the end": "Ét spørgsmål, til sidst",
+    "The text is empty.": "Teksten er tom.",
+    "Only GSM-7 characters can go in an SMS; replace {characters} (curly quotes, long dashes, "
+    "special spaces and emoji are not GSM-7; æ, ø and å are).": (
+        "Kun GSM-7-tegn kan sendes i en SMS; erstat {characters} (krumme anførselstegn, lange "
+        "tankestreger, særlige mellemrum og emoji er ikke GSM-7; æ, ø og å er)."
+    ),
+    "No web addresses: Danish operators filter SMS with links ({found}).": (
+        "Ingen webadresser: danske teleselskaber frasorterer SMS med links ({found})."
+    ),
+    "Too long: {length} characters with typical names, dates and places, the most is {limit}.": (
+        "For lang: {length} tegn med typiske navne, datoer og steder; højst {limit}."
+    ),
+    "Words that tell whoever sees the lock screen where the person has been: {words}.": (
+        "Ord, der fortæller den, der ser låseskærmen, hvor personen har været: {words}."
+    ),
+    "A curly bracket that is not part of a placeholder: write placeholders as {example}.": (
+        "En krøllet parentes, der ikke er en del af en pladsholder: skriv pladsholdere som "
+        "{example}."
+    ),
+    "Write placeholders plainly, as {example}, without ! or : after the name.": (
+        "Skriv pladsholdere enkelt, som {example}, uden ! eller : efter navnet."
+    ),
+    "Placeholders missing: {fields}. The text must keep every placeholder of the original.": (
+        "Pladsholdere mangler: {fields}. Teksten skal beholde alle originalens pladsholdere."
+    ),
+    "Placeholders the original does not have: {fields}. Only these can be filled in: {allowed}.": (
+        "Pladsholdere, som originalen ikke har: {fields}. Kun disse kan udfyldes: {allowed}."
+    ),
+    "One question at a time: use one ? at most.": "Ét spørgsmål ad gangen: højst ét ?.",
+    "This message asks a question: end it with the question mark (the SMS adds the reply hint "
+    "after it).": (
+        "Denne besked stiller et spørgsmål: slut med spørgsmålstegnet (SMS'en tilføjer "
+        "svarvejledningen efter det)."
+    ),
+    "This message is not a question the bot can take an answer to: do not end it with ?.": (
+        "Denne besked er ikke et spørgsmål, botten kan tage imod svar på: slut den ikke med ?."
+    ),
+    "The programme's default plan": "Programmets standardplan",
+    "Set by an admin": "Sat af en administrator",
+    "The built-in plan.": "Den indbyggede plan.",
+    "Days count from the release date (day 0); check-ins go at 10:00 local time or the "
+    "participant's preferred hour.": (
+        "Dage tælles fra løsladelsesdatoen (dag 0); check-ins sendes kl. 10.00 lokal tid eller "
+        "på deltagerens foretrukne tidspunkt."
+    ),
+    "The plan was not saved:": "Planen blev ikke gemt:",
+    "New default plan": "Ny standardplan",
+    "Phases separated by commas: FROM..TO and daily, weekly, twice-weekly or every N days. The "
+    "built-in plan:": (
+        "Faser adskilt af kommaer: FRA..TIL og daily, weekly, twice-weekly eller every N (dage). "
+        "Den indbyggede plan:"
+    ),
+    "What has not been sent is planned again from the new plan; what was sent stays in the "
+    "log. The same change can be made with brobygger plan set.": (
+        "Det, der ikke er sendt, planlægges igen efter den nye plan; det sendte bliver i loggen. "
+        "Samme ændring kan laves med brobygger plan set."
+    ),
+    "Participants with their own plan settings": "Deltagere med egne planindstillinger",
+    "A pause, a preferred hour or an own cadence, set with brobygger plan override.": (
+        "En pause, et foretrukket tidspunkt eller en egen kadence, sat med brobygger plan override."
+    ),
+    "Own settings": "Egne indstillinger",
+    "Everyone follows the default plan.": "Alle følger standardplanen.",
+    "The default plan is saved.": "Standardplanen er gemt.",
+    "These settings come from the environment of the service (variables starting with "
+    "BROBYGGER_, or the .env file beside it). They cannot be changed here, on purpose: a change "
+    "to them is a deployment change, made and reviewed where the service is configured, and "
+    "takes effect when the service is restarted. Secrets are never shown.": (
+        "Disse indstillinger kommer fra tjenestens miljø (variabler, der begynder med "
+        "BROBYGGER_, eller .env-filen ved siden af). De kan med vilje ikke ændres her: en "
+        "ændring er en ændring af driften, som laves og gennemgås der, hvor tjenesten er sat "
+        "op, og som virker, når tjenesten genstartes. Hemmeligheder vises aldrig."
+    ),
+    "Setting": "Indstilling",
+    "Value": "Værdi",
+    "What it means": "Hvad den betyder",
     # Privacy (admins): access history, export per citizen, erasure
     "Access history": "Adgangshistorik",
     "Who viewed, exported, created, changed or erased this participant's data, and why. "
@@ -305,4 +438,90 @@ DANISH: dict[str, str] = {
     ),
     "Back to the participant": "Tilbage til deltageren",
     "The participant was erased (anonymised).": "Deltageren er slettet (anonymiseret).",
+    "deleted": "slettet",
+    # Staff accounts (admins)
+    "New staff account": "Ny medarbejder",
+    "Edit staff account": "Ret medarbejder",
+    "Role": "Rolle",
+    "Active participants": "Aktive deltagere",
+    "Last sign-in": "Sidst logget ind",
+    "disabled": "deaktiveret",
+    "never": "aldrig",
+    "New password": "Ny adgangskode",
+    "Disable": "Deaktivér",
+    "Enable": "Aktivér",
+    "Disabling an account ends its sessions and API tokens at once. The first admin is created "
+    "with brobygger staff add.": (
+        "Når en konto deaktiveres, slutter dens sessioner og API-nøgler med det samme. Den første "
+        "administrator oprettes med brobygger staff add."
+    ),
+    "Sites the consultant covers": "Steder konsulenten dækker",
+    "No sites yet.": "Ingen steder endnu.",
+    "Mobile number for alerts": "Mobilnummer til alarmer",
+    "Telegram chat id for alerts": "Telegram-chat-id til alarmer",
+    "Leave the password empty to generate one; it is shown once.": (
+        "Lad adgangskoden stå tom for at få dannet en; den vises én gang."
+    ),
+    "Repeat password": "Gentag adgangskoden",
+    "Back to the staff list": "Tilbage til medarbejderlisten",
+    "Setting a new password ends every session of this account.": (
+        "En ny adgangskode afslutter alle kontoens sessioner."
+    ),
+    "Set the new password": "Sæt den nye adgangskode",
+    "The password for": "Adgangskoden til",
+    "It is shown only this once. Hand it over in person or by a channel you trust.": (
+        "Den vises kun denne ene gang. Giv den videre personligt eller ad en kanal, du stoler på."
+    ),
+    "The account was created.": "Kontoen er oprettet.",
+    "The account was changed.": "Kontoen er ændret.",
+    "The account was disabled; its sessions and API tokens have ended.": (
+        "Kontoen er deaktiveret; dens sessioner og API-nøgler er afsluttet."
+    ),
+    "The account can sign in again.": "Kontoen kan logge ind igen.",
+    "The new password is set; the account's sessions have ended.": (
+        "Den nye adgangskode er sat; kontoens sessioner er afsluttet."
+    ),
+    "not an e-mail address": "ikke en e-mailadresse",
+    "a Telegram chat id is a number": "et Telegram-chat-id er et tal",
+    "no such site": "stedet findes ikke",
+    "only consultants cover sites": "kun konsulenter dækker steder",
+    "the password must be at least 10 characters": "adgangskoden skal være mindst 10 tegn",
+    "the passwords differ": "adgangskoderne er forskellige",
+    "you cannot change your own role; ask another admin": (
+        "du kan ikke ændre din egen rolle; spørg en anden administrator"
+    ),
+    "active participants still have them; reassign them first": (
+        "aktive deltagere har dem stadig; giv deltagerne en anden først"
+    ),
+    "another staff account has this e-mail": "en anden medarbejder har denne e-mail",
+    "another staff account has this contact": "en anden medarbejder har denne kontakt",
+    "a participant has this contact": "en deltager har denne kontakt",
+    "You cannot disable your own account.": "Du kan ikke deaktivere din egen konto.",
+    "This is the last active admin. Make another admin first.": (
+        "Dette er den sidste aktive administrator. Gør en anden til administrator først."
+    ),
+    # Sites (admins)
+    "New site": "Nyt sted",
+    "Edit site": "Ret sted",
+    "Municipality": "Kommune",
+    "Municipality (jobcentres)": "Kommune (jobcentre)",
+    "Delete": "Slet",
+    "Back to the sites": "Tilbage til stederne",
+    "A site that participants or consultants use cannot be deleted.": (
+        "Et sted, som deltagere eller konsulenter bruger, kan ikke slettes."
+    ),
+    "The site is still in use (participants: {participants}, staff members: {staff}). Move "
+    "them to another site first; nothing was deleted.": (
+        "Stedet er stadig i brug (deltagere: {participants}, medarbejdere: {staff}). Flyt dem "
+        "til et andet sted først; intet blev slettet."
+    ),
+    "The site was created.": "Stedet er oprettet.",
+    "The site was changed.": "Stedet er ændret.",
+    "The site was deleted.": "Stedet er slettet.",
+    "only a jobcentre has a municipality": "kun et jobcenter har en kommune",
+    "a site of this kind has this name already": "et sted af denne type har allerede dette navn",
+    "the kind of a site cannot change": "et steds type kan ikke ændres",
+    # What each message and placeholder is for; what each deployment setting means.
+    **text_purposes.DANISH,
+    **deployment_settings.DANISH,
 }

@@ -17,11 +17,11 @@ from tests.integration.dashboard.desk import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-async def sign_in(page: Page, site: Site, email: str) -> None:
+async def sign_in(page: Page, site: Site, email: str, password: str = PASSWORD) -> None:
     await page.goto(site.url + "/")
     await expect(page).to_have_url(site.url + "/login")
     await page.get_by_label("E-mail").fill(email)
-    await page.get_by_label("Adgangskode").fill(PASSWORD)
+    await page.get_by_label("Adgangskode").fill(password)
     await page.get_by_role("button", name="Log ind").click()
     await expect(page.get_by_role("heading", name="Overblik")).to_be_visible()
 

@@ -66,25 +66,25 @@ def start_sms_worker(
     """A real ``brobygger run`` dispatching SMS to ``twilio`` from ``database_url``.
 
     It reads rows the test wrote in-process, so it gets the test keys; quiet hours are off and
-    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings.
+    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings (``port`` too).
     """
     from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 
-    env = service_environment(
-        database_url=database_url,
-        port=str(free_port()),
-        quiet_hours="off",
-        demo="false",
-        secret_key="test",
-        dispatch_interval_seconds="0.2",
-        twilio_account_sid=twilio.account_sid,
-        twilio_auth_token=twilio.auth_token,
-        twilio_from="+4570000000",
-        twilio_api_url=twilio.url,
-        data_key=TEST_DATA_KEY,
-        lookup_key=TEST_LOOKUP_KEY,
-        **settings,
-    )
+    defaults = {
+        "database_url": database_url,
+        "port": str(free_port()),
+        "quiet_hours": "off",
+        "demo": "false",
+        "secret_key": "test",
+        "dispatch_interval_seconds": "0.2",
+        "twilio_account_sid": twilio.account_sid,
+        "twilio_auth_token": twilio.auth_token,
+        "twilio_from": "+4570000000",
+        "twilio_api_url": twilio.url,
+        "data_key": TEST_DATA_KEY,
+        "lookup_key": TEST_LOOKUP_KEY,
+    }
+    env = service_environment(**{**defaults, **settings})
     return subprocess.Popen(
         [BROBYGGER, "run"],
         cwd=cwd,

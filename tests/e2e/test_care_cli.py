@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import texts
+from bot.config import load_settings
+from bot.keys import load_keyring
 from tests.e2e.processes import brobygger, service_environment
 
 
@@ -86,3 +89,30 @@ def test_meeting_add_move_cancel_plan_the_citizens_messages(tmp_path: Path) -> N
         ("meeting_cancelled", "planned", "appointment:1:cancelled"),
     ]
     assert datetime.fromisoformat(starts).replace(tzinfo=UTC) == later.astimezone(UTC)
+
+
+def test_meeting_add_asks_in_the_words_an_admin_saved(tmp_path: Path) -> None:
+    env = service_environment()
+    assert brobygger("migrate", cwd=tmp_path, env=env).returncode == 0
+    database = tmp_path / "brobygger.db"
+    participant = _participant(database)
+    own = "Du skal til {kind_label} {date} kl. {time} her: {place}. Passer det?"
+    with sqlite3.connect(database) as connection:  # as the dashboard's "Save" stores it
+        connection.execute(
+            "INSERT INTO text_overrides (msgid, name, language, text, updated_at)"
+            " VALUES (?, 'MEETING_CONFIRMATION_REQUEST', 'da', ?, CURRENT_TIMESTAMP)",
+            (texts.MEETING_CONFIRMATION_REQUEST, own),
+        )
+    added = brobygger(
+        "meeting", "add", "--participant", str(participant), "--kind", "mentor",
+        "--at", "2030-03-05 10:00", "--place", "Caféen, Torvet 1",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with sqlite3.connect(database) as connection:
+        [token] = connection.execute("SELECT body FROM messages").fetchone()
+    settings = load_settings({"BROBYGGER_DATABASE_URL": f"sqlite+aiosqlite:///{database}"})
+    assert load_keyring(settings).decrypt(token) == (
+        "Du skal til møde med din kontaktperson tirsdag den 5. marts kl. 10.00 her: "
+        "Caféen, Torvet 1. Passer det?"
+    )

@@ -33,37 +33,39 @@ async def test_start_planning_dispatch_export_erasure_and_retention_log_no_perso
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             assert (await client.get("/healthz")).status_code == 200
-        async with database.session() as session:
-            first, second, mentor = await seed_two(session, clock.now())
-            await plan(
-                session,
-                Planned(
-                    kind="staff_message",
-                    body="Ring til mig på 20123456, Aksel",
-                    due_at=clock.now(),
-                    dedupe_key="staff:1",
-                    participant_id=first.id,
-                    author_id=mentor.id,
-                ),
-            )
-        # Through the real dispatcher, with one send failing and one address going dead.
-        sms = RecordingChannel(ChannelKind.SMS)
-        sms.fail_next(DeliveryError("twilio 400 code 21610", permanent=True, opted_out=True))
-        sent = {
-            ChannelKind.SMS: sms,
-            ChannelKind.TELEGRAM: RecordingChannel(ChannelKind.TELEGRAM, delivered=True),
-        }
-        options = DispatchOptions(tz=ZoneInfo("Europe/Copenhagen"), quiet=QuietHours.parse("off"))
-        await dispatch_due(database, sent, clock, options)
-        assert sms.attempts  # the scenario really went through the dispatcher
-        async with database.session() as session:
-            render_html(
-                await export_and_record(session, first.id, clock.now(), staff_id=None, purpose="t")
-            )
-            await erase_participant(session, first.id, clock.now(), None)
-        clock.advance(timedelta(days=800))
-        await apply_retention(database, clock, retention_days=30, message_body_retention_days=7)
-        logging.getLogger("bot.test").info("a canary line proves the collector is listening")
+    # The scenario runs after the app has stopped: with the app running, its own dispatcher,
+    # woken by the commit below, could take the message before this test's dispatcher does.
+    async with database.session() as session:
+        first, second, mentor = await seed_two(session, clock.now())
+        await plan(
+            session,
+            Planned(
+                kind="staff_message",
+                body="Ring til mig på 20123456, Aksel",
+                due_at=clock.now(),
+                dedupe_key="staff:1",
+                participant_id=first.id,
+                author_id=mentor.id,
+            ),
+        )
+    # Through the real dispatcher, with one send failing and one address going dead.
+    sms = RecordingChannel(ChannelKind.SMS)
+    sms.fail_next(DeliveryError("twilio 400 code 21610", permanent=True, opted_out=True))
+    sent = {
+        ChannelKind.SMS: sms,
+        ChannelKind.TELEGRAM: RecordingChannel(ChannelKind.TELEGRAM, delivered=True),
+    }
+    options = DispatchOptions(tz=ZoneInfo("Europe/Copenhagen"), quiet=QuietHours.parse("off"))
+    await dispatch_due(database, sent, clock, options)
+    assert sms.attempts  # the scenario really went through the dispatcher
+    async with database.session() as session:
+        render_html(
+            await export_and_record(session, first.id, clock.now(), staff_id=None, purpose="t")
+        )
+        await erase_participant(session, first.id, clock.now(), None)
+    clock.advance(timedelta(days=800))
+    await apply_retention(database, clock, retention_days=30, message_body_retention_days=7)
+    logging.getLogger("bot.test").info("a canary line proves the collector is listening")
 
     assert any("canary" in record.getMessage() for record in all_logs.records)
     assert any(record.name == "bot.app" for record in all_logs.records)  # "stopped cleanly"

@@ -12,6 +12,7 @@ from bot.i18n import Catalogs
 from bot.models import Checkin, CheckinStatus, Message, MessageKind, MessageStatus, Participant
 from bot.outbox import suppress
 from bot.services.care_plans import set_default_plan, set_plan_override
+from bot.services.text_overrides import load_overrides, save_override
 from schedules.care_rules import CareRules
 from schedules.planner import PlannerRun, plan_checkins
 from tests.integration.careplans.people import enrol, mark_sent, messages
@@ -254,4 +255,36 @@ async def test_an_own_plan_is_followed_whatever_the_release_date(
     assert [(key, due) for key, due, _ in await _checkins(database)] == [
         (f"checkin:{participant_id}:2026-01-12", utc(1, 12)),
         (f"checkin:{participant_id}:2026-01-19", utc(1, 19)),
+    ]
+
+
+async def test_planned_check_ins_take_the_wording_an_admin_saved_later(
+    database: Database, rules: CareRules, clock: FakeClock
+) -> None:
+    catalogs = Catalogs.load()  # its own: the overrides must not reach other tests
+    await enrol(database, now=clock.now(), release_date=RELEASE)
+    await plan_checkins(database, clock, rules, catalogs)
+    clock.set(utc(1, 12, 10))
+    await mark_sent(database, clock.now())  # the first check-in went out in the old wording
+    async with database.session() as session:
+        await save_override(
+            session,
+            catalogs,
+            name="CHECKIN_QUESTION",
+            language="da",
+            text="Hej {name}! Hvordan har du det i dag, fra 1 til 5?",
+            staff_id=None,
+            now=clock.now(),
+        )
+    await load_overrides(database, catalogs)
+
+    await plan_checkins(database, clock, rules, catalogs)
+
+    # 12 January went out; 19 January was planned before the change, 26 January after it.
+    sent, *planned = await messages(database, kind=MessageKind.CHECKIN)
+    assert [m.due_at for m in planned] == [utc(1, 19), utc(1, 26)]
+    assert sent.status is MessageStatus.SENT
+    assert sent.body == "Hej Jonas. Hvordan går det, fra 1 (meget dårligt) til 5 (meget godt)?"
+    assert [(m.status, m.body) for m in planned] == 2 * [
+        (MessageStatus.PLANNED, "Hej Jonas! Hvordan har du det i dag, fra 1 til 5?")
     ]

@@ -22,7 +22,16 @@ ALL_200 = (200, 200, 200, 200, 200)
 IN_SCOPE = (200, 200, 404, 200, 404)  # the mentee's own consultant and mentor, and admins
 OFFICE = (200, 200, 404, 403, 404)  # ...of whom the mentor may only look
 ADMIN_ONLY = (200, 403, 404, 403, 404)  # privacy actions: only admins, 404 out of scope
+ADMIN_PAGE = (200, 403, 403, 403, 403)  # staff and sites: no participant, so 403 for all others
+ADMIN_POST = (303, 403, 403, 403, 403)
 MEETING = {"kind": "jobcentre", "date": "2026-01-20", "time": "10:00", "place": "Torvet 1"}
+STAFF = {"name": "Mads Mentor", "email": "mads@brobygger.test", "role": "mentor", "language": "da"}
+NEW_STAFF = {
+    **STAFF,
+    "email": "ny@brobygger.test",
+    "password": "x" * 12,
+    "password_repeat": "x" * 12,
+}
 EDIT = {
     "name": "Ole Olsen",
     "channel": "simulator",
@@ -56,6 +65,37 @@ PAGES: list[Row] = [
     # Without the typed confirmation the admin's erasure does nothing (422), so the row can
     # test every role against the same participant.
     ("POST", "/participants/{p}/erase", {}, (422, 403, 404, 403, 404)),
+    # Staff accounts and sites: admins only.
+    ("GET", "/staff", None, ADMIN_PAGE),
+    ("GET", "/staff/new", None, ADMIN_PAGE),
+    ("GET", "/staff/{mentor}/edit", None, ADMIN_PAGE),
+    ("GET", "/staff/{mentor}/password", None, ADMIN_PAGE),
+    ("POST", "/staff/new", NEW_STAFF, ADMIN_POST),
+    ("POST", "/staff/{mentor}/edit", STAFF, ADMIN_POST),
+    # The admin may not disable themselves (409), so every role can be tried on the same row.
+    ("POST", "/staff/{admin}/disable", {}, (409, 403, 403, 403, 403)),
+    ("POST", "/staff/{mentor}/enable", {}, ADMIN_POST),
+    ("POST", "/staff/{admin}/password", NEW_STAFF, ADMIN_POST),
+    ("GET", "/sites", None, ADMIN_PAGE),
+    ("GET", "/sites/new", None, ADMIN_PAGE),
+    ("GET", "/sites/{prison}/edit", None, ADMIN_PAGE),
+    ("POST", "/sites/new", {"kind": "jobcentre", "name": "Jobcenter Syd"}, ADMIN_POST),
+    ("POST", "/sites/{prison}/edit", {"name": "Statsfængslet Nord"}, ADMIN_POST),
+    # The prison has participants: the admin's deletion is refused (409).
+    ("POST", "/sites/{prison}/delete", {}, (409, 403, 403, 403, 403)),
+    ("GET", "/texts", None, ADMIN_PAGE),
+    ("GET", "/texts/CHECKIN_THANKS", None, ADMIN_PAGE),
+    (
+        "POST",
+        "/texts/CHECKIN_THANKS/da",
+        {"text": "Tak for svaret.", "action": "preview"},
+        ADMIN_PAGE,
+    ),
+    ("POST", "/texts/CHECKIN_THANKS/da", {"text": "Tak for svaret.", "action": "save"}, ADMIN_POST),
+    ("POST", "/texts/CHECKIN_THANKS/da/reset", {}, ADMIN_POST),
+    ("GET", "/plans", None, ADMIN_PAGE),
+    ("POST", "/plans/default", {"plan": "-28..0 weekly, 0..84 weekly"}, ADMIN_POST),
+    ("GET", "/settings", None, ADMIN_PAGE),
 ]
 
 
@@ -66,6 +106,7 @@ def _path(template: str, world: World) -> str:
         m=world.meeting.id,
         prison=world.mentee.prison_id,
         mentor=world.mentor.id,
+        admin=world.admin.id,
     )
 
 
@@ -109,6 +150,22 @@ async def test_the_participant_list_shows_only_the_viewers_scope(desk: Desk) -> 
         "outsider": False,
         "mentor": True,
         "other_mentor": False,
+    }
+
+
+async def test_only_admins_see_the_staff_and_sites_links(desk: Desk) -> None:
+    world = await build_world(desk)
+    links: dict[str, tuple[bool, bool]] = {}
+    for role in ROLES:
+        async with desk.signed_in(world.by_role(role)) as client:
+            nav = (await client.get("/participants")).text.split("<nav>")[1].split("</nav>")[0]
+        links[role] = ('href="/staff"' in nav, 'href="/sites"' in nav)
+    assert links == {
+        "admin": (True, True),
+        "consultant": (False, False),
+        "outsider": (False, False),
+        "mentor": (False, False),
+        "other_mentor": (False, False),
     }
 
 

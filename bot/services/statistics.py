@@ -15,12 +15,11 @@ from a question to its answer, and alerts per participant active in the period.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -167,11 +166,11 @@ async def status_report(
             label = names.get(site_id, "—") if site_id is not None else "—"
             _add(rows.setdefault(site_id, StatusRow(label)), outcome, referred, active, count)
         _add(total, outcome, referred, active, count)
-    in_period = select(Participant.id).where(
+    in_period = [
         scope,
         Participant.enrolled_at < end,
         or_(Participant.closed_at.is_(None), Participant.closed_at >= start),
-    )
+    ]
     return Report(
         start,
         end,
@@ -191,14 +190,20 @@ def _add(row: StatusRow, outcome: str | None, referred: int, active: int, count:
 
 
 async def _rates(
-    session: AsyncSession, in_period: Select[int], start: datetime, end: datetime
+    session: AsyncSession, in_period: list[ColumnElement[bool]], start: datetime, end: datetime
 ) -> Rates:
-    """Contact rates over the participants ``in_period`` selects (a subquery, never a list)."""
-    people = in_period.scalar_subquery()
+    """Contact rates over the participants ``in_period`` (conditions on ``Participant``).
+
+    Each count joins the participants rather than listing their ids, so the database walks the
+    period's rows by time (``ix_messages_checkins_sent``, ``ix_messages_questions_sent``,
+    ``ix_appointments_starts_at``) and checks each row's participant by primary key.
+    """
     checkins = (
         await session.execute(
-            select(func.count(Message.id), func.count(Message.answered_by_id)).where(
-                Message.participant_id.in_(people),
+            select(func.count(Message.id), func.count(Message.answered_by_id))
+            .join(Participant, Participant.id == Message.participant_id)
+            .where(
+                *in_period,
                 Message.kind == MessageKind.CHECKIN,
                 Message.status.in_(SENT),
                 Message.sent_at >= start,
@@ -213,8 +218,10 @@ async def _rates(
                 _flag(Appointment.confirmation == Confirmation.CONFIRMED),
                 _flag(Appointment.attendance != Attendance.UNKNOWN),
                 _flag(Appointment.attendance == Attendance.ATTENDED),
-            ).where(
-                Appointment.participant_id.in_(people),
+            )
+            .join(Participant, Participant.id == Appointment.participant_id)
+            .where(
+                *in_period,
                 Appointment.status == AppointmentStatus.SCHEDULED,
                 Appointment.starts_at >= start,
                 Appointment.starts_at < end,
@@ -222,11 +229,11 @@ async def _rates(
         )
     ).one()
     alerts = await session.scalar(
-        select(func.count(Alert.id)).where(
-            Alert.participant_id.in_(people), Alert.created_at >= start, Alert.created_at < end
-        )
+        select(func.count(Alert.id))
+        .join(Participant, Participant.id == Alert.participant_id)
+        .where(*in_period, Alert.created_at >= start, Alert.created_at < end)
     )
-    participants = await session.scalar(select(func.count()).select_from(in_period.subquery()))
+    participants = await session.scalar(select(func.count(Participant.id)).where(*in_period))
     return Rates(
         checkins_sent=int(checkins[0]),
         checkins_answered=int(checkins[1]),
@@ -234,41 +241,45 @@ async def _rates(
         meetings_confirmed=int(meetings[1]),
         attendance_recorded=int(meetings[2]),
         attended=int(meetings[3]),
-        median_reply=await _median_reply(session, people, start, end),
+        median_reply=await _median_reply(session, in_period, start, end),
         alerts=int(alerts or 0),
         participants_in_period=int(participants or 0),
     )
 
 
 async def _median_reply(
-    session: AsyncSession, people: ScalarSelect[int], start: datetime, end: datetime
+    session: AsyncSession, in_period: list[ColumnElement[bool]], start: datetime, end: datetime
 ) -> timedelta | None:
     """The median time from a question sent in the period to its answer.
 
-    The database sorts the waits and returns the middle one or two (the mean of the two middle
-    values for an even count, as :func:`statistics.median`), so no list of waits is loaded.
+    One pass in the database: the waits numbered in order with their count beside them, and the
+    mean of the middle one or two (as :func:`statistics.median`), so no list of waits is loaded.
     """
     answer = aliased(Message)
-    wait = seconds_between(Message.sent_at, answer.received_at).label("wait")
+    wait = seconds_between(Message.sent_at, answer.received_at)
     waits = (
-        select(wait)
+        select(
+            wait.label("wait"),
+            func.row_number().over(order_by=wait).label("position"),
+            func.count().over().label("total"),
+        )
+        .join(Participant, Participant.id == Message.participant_id)
         .join(answer, answer.id == Message.answered_by_id)
         .where(
-            Message.participant_id.in_(people),
+            *in_period,
             Message.expects_reply.is_(True),
             Message.sent_at >= start,
             Message.sent_at < end,
-            Message.sent_at.is_not(None),
             answer.received_at.is_not(None),
         )
+        .subquery()
     )
-    count = int(await session.scalar(select(func.count()).select_from(waits.subquery())) or 0)
-    if not count:
-        return None
-    middle = list(
-        await session.scalars(waits.order_by(wait).offset((count - 1) // 2).limit(2 - count % 2))
+    middle = await session.scalar(
+        select(func.avg(waits.c.wait)).where(
+            waits.c.position.in_([(waits.c.total + 1) // 2, (waits.c.total + 2) // 2])
+        )
     )
-    return timedelta(seconds=statistics.fmean(middle))
+    return None if middle is None else timedelta(seconds=float(middle))
 
 
 def table_rows(report: Report) -> list[list[str]]:

@@ -97,7 +97,7 @@ class Message(Base):
         ),
         Index("ix_messages_provider", "channel", "provider_id"),
         # The overview's "gone quiet" list: when did this participant last write to us?
-        Index("ix_messages_inbound", "direction", "participant_id", "received_at"),
+        Index("ix_messages_inbound", "participant_id", "direction", "received_at"),
         # The statistics: check-ins sent in a period, and questions sent in a period with the
         # answer they got, counted from the index alone (every column the counts need). Each
         # leads with the column the query compares for equality, so SQLite picks it even

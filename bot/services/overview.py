@@ -82,7 +82,8 @@ async def overview(session: AsyncSession, scope: ColumnElement[bool], now: datet
                 Participant.status == ParticipantStatus.ACTIVE,
                 Participant.erased_at.is_(None),
                 ~heard_lately,
-                or_(last_heard.is_not(None), Participant.enrolled_at < cutoff),
+                # Cheap test first: PostgreSQL evaluates OR arms in order.
+                or_(Participant.enrolled_at < cutoff, last_heard.is_not(None)),
             )
             .order_by(last_heard.asc().nulls_first())
             .limit(200)

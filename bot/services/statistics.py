@@ -252,17 +252,25 @@ async def _median_reply(
 ) -> timedelta | None:
     """The median time from a question sent in the period to its answer.
 
-    One pass in the database: the waits numbered in order with their count beside them, and the
-    mean of the middle one or two (as :func:`statistics.median`), so no list of waits is loaded.
+    Computed by the database, so no list of waits is loaded: PostgreSQL has the median as an
+    aggregate (``percentile_cont(0.5)``, the mean of the middle two for an even count, as
+    :func:`statistics.median`); on SQLite the waits are numbered in order with their count
+    beside them (window functions) and the middle one or two averaged.
     """
     answer = aliased(Message)
     wait = seconds_between(Message.sent_at, answer.received_at)
-    waits = (
-        select(
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    columns = (
+        [func.percentile_cont(0.5).within_group(wait)]
+        if postgresql
+        else [
             wait.label("wait"),
             func.row_number().over(order_by=wait).label("position"),
             func.count().over().label("total"),
-        )
+        ]
+    )
+    waits = (
+        select(*columns)
         .join(Participant, Participant.id == Message.participant_id)
         .join(answer, answer.id == Message.answered_by_id)
         .where(
@@ -272,14 +280,13 @@ async def _median_reply(
             Message.sent_at < end,
             answer.received_at.is_not(None),
         )
-        .subquery()
     )
-    middle = await session.scalar(
-        select(func.avg(waits.c.wait)).where(
-            waits.c.position.in_([(waits.c.total + 1) // 2, (waits.c.total + 2) // 2])
-        )
-    )
-    return None if middle is None else timedelta(seconds=float(middle))
+    if not postgresql:
+        numbered = waits.subquery()
+        middle = [(numbered.c.total + 1) // 2, (numbered.c.total + 2) // 2]
+        waits = select(func.avg(numbered.c.wait)).where(numbered.c.position.in_(middle))
+    median = await session.scalar(waits)
+    return None if median is None else timedelta(seconds=float(median))
 
 
 def table_rows(report: Report) -> list[list[str]]:

@@ -6,7 +6,7 @@ Revises: 0006
 Three indexes on ``messages`` for the staff dashboard at 100,000 participants (see
 bench/README.md, "Dashboard"):
 
-- ``ix_messages_inbound`` (direction, participant_id, received_at): "when did this participant
+- ``ix_messages_inbound`` (participant_id, direction, received_at): "when did this participant
   last write to us?" in one index probe, for the overview's list of participants gone quiet;
 - ``ix_messages_checkins_sent`` (kind, sent_at, status, participant_id, answered_by_id) and
   ``ix_messages_questions_sent`` (expects_reply, sent_at, participant_id, answered_by_id): the
@@ -27,7 +27,7 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-INBOUND_COLUMNS = ["direction", "participant_id", "received_at"]
+INBOUND_COLUMNS = ["participant_id", "direction", "received_at"]
 CHECKINS_COLUMNS = ["kind", "sent_at", "status", "participant_id", "answered_by_id"]
 QUESTIONS_COLUMNS = ["expects_reply", "sent_at", "participant_id", "answered_by_id"]
 

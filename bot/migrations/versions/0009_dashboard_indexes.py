@@ -1,7 +1,7 @@
 """dashboard indexes: the overview's last-heard lookup and the statistics' sent messages
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 
 Three indexes on ``messages`` for the staff dashboard at 100,000 participants (see
 bench/README.md, "Dashboard"):
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@
 ``python -m bench.outage [--engine ...] [--sizes ...] [--outage 60] [--per-second 5]``
 
 Ours: a real ``brobygger run`` (``bench.service``) sends SMS through the real twilio client to
-the fake Twilio (``tests.fakes``, in a process of its own: ``bench.dispatch.serve_fake_twilio``).
+the fake Twilio (``tests.fakes``, in a process of its own: ``serve_fake_twilio`` below).
 Messages fall due ``--per-second`` each second, from a few seconds after start for ``--before``
 seconds, the ``--outage`` (60 s) and ``--after`` seconds. After ``--before`` seconds the service
 is stopped, by SIGKILL (a crash) or SIGTERM (a clean stop), for ``--outage`` seconds, then
@@ -30,7 +30,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import Queue, get_context
+from multiprocessing.connection import Connection
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -40,7 +41,6 @@ from sqlalchemy import func, select
 
 from bench import apscheduler_design
 from bench.apscheduler_design import Reminder
-from bench.dispatch import serve_fake_twilio
 from bench.programme import ENGINES, SIZES, Programme, drop_copy, programme_copy
 from bench.results import Row, percentile, write_results
 from bench.service import Service, start_service
@@ -60,6 +60,23 @@ BENCHMARK = "outage"
 STOPS = ("kill", "term")
 TEXT = "Husk dit møde i morgen kl. 10.00. Sted: Jobcenter Aarhus, Værkmestergade 2."
 DRAIN = 120.0  # seconds after the last due time to wait for the backlog before counting
+
+
+def serve_fake_twilio(port_queue: Queue, log: Connection) -> None:  # type: ignore[type-arg]
+    """The fake Twilio server in this (separate) process; its URL goes to ``port_queue``.
+
+    Each number ``n`` sent on ``log`` (a pipe end) is answered with the messages the server
+    accepted from the ``n``-th on, whole (the status callback tells ours from APScheduler's).
+    ``bench.fake_twilio_process`` serves the other benchmarks, which need only message ids.
+    """
+    from tests.fakes import FakeTwilio
+
+    server = FakeTwilio().start()
+    port_queue.put(server.url)
+    while True:
+        if log.poll(1.0):
+            since = log.recv()
+            log.send(server.messages[since:])
 
 
 class ProviderLog:

@@ -6,23 +6,28 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import care_cli
 from bot.clock import SystemClock
-from bot.config import Settings, load_settings
+from bot.config import ENV_PREFIX, Settings, load_settings
 from bot.crypto import generate_key
 from bot.db import Database, check_reachable
 from bot.errors import BrobyggerError, ConfigError
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logs import configure_logging
 from bot.models import Role, Staff
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -44,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--host", help="override BROBYGGER_HOST")
     run.add_argument("--port", type=int, help="override BROBYGGER_PORT")
+    run.add_argument(
+        "--processes",
+        type=int,
+        help="override BROBYGGER_WEB_PROCESSES: web processes on one port (PostgreSQL only)",
+    )
 
     commands.add_parser("migrate", help="bring the database schema up to date (safe to repeat)")
 
@@ -179,18 +189,58 @@ def _run(settings: Settings) -> None:
         await database.dispose()
 
     asyncio.run(preflight())
-    app = create_app(settings, show_banner=True)
-    config = uvicorn.Config(
-        app,
+    # uvicorn re-raises Ctrl-C after its clean shutdown; stopping was what the user asked.
+    with contextlib.suppress(KeyboardInterrupt):
+        if settings.web_processes == 1:
+            app = create_app(settings, show_banner=True)
+            uvicorn.Server(_server_config(settings, app)).run()
+            return
+        # Several: uvicorn binds the socket here and starts the processes, each of which builds
+        # its app with ``web_process_app`` from the same settings, read from the environment
+        # (this command's --host/--port/--processes are put there first). The supervisor
+        # restarts a process that dies; SIGTERM or Ctrl-C stops them all, each finishing its
+        # sends.
+        from uvicorn.supervisors import Multiprocess
+
+        os.environ.update(
+            {
+                f"{ENV_PREFIX}HOST": settings.host,
+                f"{ENV_PREFIX}PORT": str(settings.port),
+                f"{ENV_PREFIX}WEB_PROCESSES": str(settings.web_processes),
+            }
+        )
+        config = _server_config(
+            settings, "bot.cli:web_process_app", factory=True, workers=settings.web_processes
+        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def _server_config(settings: Settings, app: object, **more: Any) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
         lifespan="on",
+        **more,
     )
-    # uvicorn re-raises Ctrl-C after its clean shutdown; stopping was what the user asked.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+
+
+def web_process_app() -> FastAPI:
+    """The app of one of several web processes (``WEB_PROCESSES`` > 1), built in that process.
+
+    Each runs everything one process does: the web app, the dispatcher and the care ticks. The
+    database makes that safe: the dispatcher claims with ``FOR UPDATE SKIP LOCKED``, and the
+    ticks plan with dedupe keys. A reply is so sent by the process that planned it, at once.
+    """
+    from bot.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, show_banner=True)
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -357,11 +407,16 @@ async def _participant_erase(settings: Settings, args: argparse.Namespace) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
-        if getattr(args, "host", None):
-            settings = settings.model_copy(update={"host": args.host})
-        if getattr(args, "port", None):
-            settings = settings.model_copy(update={"port": args.port})
+        overrides = {
+            name: value
+            for name, value in (
+                ("host", getattr(args, "host", None)),
+                ("port", getattr(args, "port", None)),
+                ("web_processes", getattr(args, "processes", None)),
+            )
+            if value
+        }
+        settings = load_settings(**overrides)
         configure_logging(settings.log_level)
         if args.command == "migrate":
             asyncio.run(_migrate(settings))

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"
+    # Web processes serving HOST:PORT together (uvicorn's workers: one listening socket, the
+    # kernel hands each connection to one of them). More than one needs PostgreSQL.
+    web_processes: int = Field(default=1, ge=1, le=64)
     secret_key: SecretStr | None = None
     timezone: str = "Europe/Copenhagen"
     log_level: str = "INFO"
@@ -178,6 +181,8 @@ class Settings(BaseSettings):
         if given and len(given) != len(twilio):
             missing = ", ".join(ENV_PREFIX + n for n, v in twilio.items() if not v)
             raise ValueError(f"Twilio is half-configured: set {missing} too (or none of them)")
+        if self.web_processes > 1:
+            self._check_several_processes()
         if (
             self.telegram_token
             and self.telegram_mode is TelegramMode.WEBHOOK
@@ -188,6 +193,24 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}TELEGRAM_MODE=webhook"
             )
         return self
+
+    def _check_several_processes(self) -> None:
+        """What every one of several identical web processes can do at once, and what not."""
+        problem = None
+        if not self.database_url.startswith("postgresql"):
+            problem = "several web processes need PostgreSQL (SQLite has one writer at a time)"
+        elif self.telegram_token and self.telegram_mode is TelegramMode.POLLING:
+            problem = (
+                f"Telegram allows one poller per bot: set {ENV_PREFIX}TELEGRAM_MODE=webhook "
+                "to run several web processes"
+            )
+        elif self.demo and not self.twilio_account_sid and not self.telegram_token:
+            problem = (
+                f"the demo is seeded by one process on first start: set {ENV_PREFIX}DEMO=false "
+                "(or configure a channel) to run several web processes"
+            )
+        if problem:
+            raise ValueError(f"{ENV_PREFIX}WEB_PROCESSES: {problem}")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -149,9 +149,9 @@ async def answer_question(
         and intent.kind is IntentKind.SCORE
         and intent.score is not None
     ):
-        checkin = await session.get_one(Checkin, question.checkin_id)
-        reply = await _score(session, checkin, question, intent.score, catalogs, lang, now)
-        same_subject = Message.checkin_id == checkin.id
+        checkin_id = question.checkin_id
+        reply = await _score(session, checkin_id, question, intent.score, catalogs, lang, now)
+        same_subject = Message.checkin_id == checkin_id
     if reply is None or same_subject is None:
         return None
     await _link(session, question, inbound, same_subject)
@@ -216,23 +216,28 @@ async def _meeting_answer(
 
 async def _score(
     session: AsyncSession,
-    checkin: Checkin,
+    checkin_id: int,
     question: Message,
     score: int,
     catalogs: Catalogs,
     lang: str,
     now: datetime,
 ) -> Reply:
-    checkin.score = score
-    checkin.answered_at = now
-    checkin.status = CheckinStatus.ANSWERED
+    # One UPDATE, without loading the check-in first: every answered check-in runs this.
+    await session.execute(
+        update(Checkin)
+        .where(Checkin.id == checkin_id)
+        .values(score=score, answered_at=now, status=CheckinStatus.ANSWERED)
+        .execution_options(synchronize_session=False)
+    )
     if score > LOW_SCORE:
         return Reply(MessageKind.REPLY, catalogs.render(lang, texts.CHECKIN_THANKS))
+    assert question.participant_id is not None  # a check-in question names its participant
     await raise_alert(
         session,
-        participant_id=checkin.participant_id,
+        participant_id=question.participant_id,
         reason=AlertReason.LOW_SCORE,
-        dedupe_key=f"low_score:checkin:{checkin.id}",
+        dedupe_key=f"low_score:checkin:{checkin_id}",
         now=now,
         detail=f"score {score}",
         question_id=question.id,

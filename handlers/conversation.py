@@ -27,6 +27,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from bot import texts
 from bot.clock import Clock
@@ -164,7 +165,11 @@ async def handle_inbound(
             return Handled(False, row.id, reply_id)
     if address is None:
         return await _from_unknown_sender(session, inbound, intent, conversation, now)
-    participant = await session.get_one(Participant, address.participant_id)
+    # Not the participant's addresses: the one that wrote is known, and loading the others
+    # (a second query, each one decrypted) was the largest cost of an inbound message.
+    participant = await session.get_one(
+        Participant, address.participant_id, options=[raiseload(Participant.addresses)]
+    )
     row = await _log(session, inbound, intent, participant_id=participant.id)
     reply = await _apply(session, participant, address, row, intent, conversation, now)
     if reply is None:

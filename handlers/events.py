@@ -9,7 +9,9 @@ failed attempt leaves no claim behind and the provider's retry is handled.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,15 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import InboundEvent
 
 
+@functools.cache
+def _claim(dialect: str) -> Any:
+    """The claiming INSERT, built once per dialect (the values go in as parameters)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(InboundEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["provider", "external_id"])
+        .returning(InboundEvent.provider)
+    )
+
+
 async def claim_event(
     session: AsyncSession, provider: str, external_id: str, now: datetime
 ) -> bool:
     """Record that this provider event is being handled; False if it was handled already."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        module.insert(InboundEvent)
-        .values(provider=provider, external_id=external_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=["provider", "external_id"])
-        .returning(InboundEvent.provider)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    statement = _claim(session.get_bind().dialect.name)
+    values = {"provider": provider, "external_id": external_id, "received_at": now}
+    return (await session.execute(statement, values)).scalar_one_or_none() is not None

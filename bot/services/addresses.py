@@ -14,11 +14,16 @@ Use these for every inbound SMS, Telegram update and status callback::
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import installed_keyring
 from bot.models import Address, ChannelKind, Staff
+
+# Built once: every inbound message runs it, and building it per call cost as much as running it.
+_ADDRESS_BY_HASH = select(Address).where(
+    Address.channel == bindparam("channel"), Address.address_hash == bindparam("hash")
+)
 
 
 def address_hash(channel: ChannelKind | str, address: str) -> str:
@@ -30,11 +35,8 @@ async def find_address(
     session: AsyncSession, channel: ChannelKind | str, address: str
 ) -> Address | None:
     """The participant's address row for ``address`` on ``channel``, or None."""
-    statement = select(Address).where(
-        Address.channel == ChannelKind(channel),
-        Address.address_hash == address_hash(channel, address),
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    values = {"channel": ChannelKind(channel), "hash": address_hash(channel, address)}
+    return (await session.execute(_ADDRESS_BY_HASH, values)).scalar_one_or_none()
 
 
 async def find_staff_by_address(

@@ -61,12 +61,13 @@ def wait_until_healthy(
 
 
 def start_sms_worker(
-    cwd: Path, database_url: str, twilio: FakeTwilio, **settings: str
+    cwd: Path, database_url: str, twilio: FakeTwilio, *run_args: str, **settings: str
 ) -> subprocess.Popen[str]:
     """A real ``brobygger run`` dispatching SMS to ``twilio`` from ``database_url``.
 
     It reads rows the test wrote in-process, so it gets the test keys; quiet hours are off and
-    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings (``port`` too).
+    it ticks every 0.2 s. ``settings`` adds or overrides BROBYGGER_ settings (a random free port
+    unless ``port`` is given); ``run_args`` are added to ``brobygger run``.
     """
     from tests.conftest import TEST_DATA_KEY, TEST_LOOKUP_KEY
 
@@ -86,7 +87,7 @@ def start_sms_worker(
     }
     env = service_environment(**{**defaults, **settings})
     return subprocess.Popen(
-        [BROBYGGER, "run"],
+        [BROBYGGER, "run", *run_args],
         cwd=cwd,
         env=env,
         text=True,

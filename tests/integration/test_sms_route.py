@@ -88,6 +88,18 @@ async def test_a_signed_sms_is_logged_and_answered_with_empty_twiml(client, data
     )
 
 
+async def test_the_answer_to_twilio_sets_no_session_cookie_but_the_security_headers(
+    client, database, clock
+):
+    async with database.session() as session:
+        await add_participant(session, now=clock.now())
+    response = await post(client, sms_form("Ja tak"))
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers  # a webhook is no browser
+    assert response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
 @pytest.mark.parametrize(
     "signature",
     [

@@ -105,3 +105,35 @@ def test_an_unknown_setting_in_the_env_file_is_refused(clean_environment: Path) 
     (clean_environment / ".env").write_text("BROBYGGER_COLOUR=blue\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^BROBYGGER_COLOUR: unknown setting"):
         load_settings()
+
+
+PG = {"BROBYGGER_DATABASE_URL": "postgresql+asyncpg://brobygger@db.internal/brobygger"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "several web processes need PostgreSQL"),
+        ({**PG, "BROBYGGER_TELEGRAM_TOKEN": "123:abc"}, "Telegram allows one poller per bot"),
+        (PG, "the demo is seeded by one process on first start"),
+    ],
+)
+def test_several_web_processes_refuse_what_only_one_may_do(
+    environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({**environ, "BROBYGGER_WEB_PROCESSES": "2"})
+    assert str(error.value).startswith(f"BROBYGGER_WEB_PROCESSES: {expected}")
+
+
+def test_several_web_processes_run_on_postgresql_with_telegram_webhooks() -> None:
+    settings = load_settings(
+        {
+            **PG,
+            "BROBYGGER_WEB_PROCESSES": "3",
+            "BROBYGGER_TELEGRAM_TOKEN": "123:abc",
+            "BROBYGGER_TELEGRAM_MODE": "webhook",
+            "BROBYGGER_TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        }
+    )
+    assert settings.web_processes == 3

@@ -51,7 +51,8 @@ def machine() -> dict[str, object]:
     }
 
 
-def _number(value: float | None) -> str:
+def number(value: float | None) -> str:
+    """A measurement as a table shows it: thousands separated, two digits below 10."""
     if value is None:
         return "-"
     if value >= 100:
@@ -69,7 +70,7 @@ def table(rows: list[Row]) -> str:
         met = {True: "yes", False: "**no**", None: ""}[row.met]
         lines.append(
             f"| {row.benchmark} | {row.what} | {row.engine} | {row.participants:,} "
-            f"| {_number(row.median)} | {_number(row.p99)} | {row.unit} | {row.target} | {met} |"
+            f"| {number(row.median)} | {number(row.p99)} | {row.unit} | {row.target} | {met} |"
         )
     return "\n".join(lines)
 

@@ -42,6 +42,7 @@ from schedules.escalation import escalate_unanswered
 from schedules.planner import plan_checkins
 from schedules.quiet_hours import QuietHours
 from schedules.scheduler import Ticks
+from schedules.wakeup import listen_for_backlog
 
 if TYPE_CHECKING:
     from handlers.telegram import TelegramApplication
@@ -87,10 +88,12 @@ def dispatch_options(settings: Settings) -> DispatchOptions:
     )
 
 
-def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
-    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, and at once after a commit that
-    planned a message (``bot.outbox.on_planned_commit``). Returns ``stop``: it removes the hook
-    and lets a tick in progress finish its sends, so a clean shutdown leaves nothing ``sending``.
+async def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """Run the dispatcher tick every DISPATCH_INTERVAL_SECONDS, at once after a commit that
+    planned a message (``bot.outbox.on_planned_commit``), and at once when another worker
+    announces more due than it takes (``schedules.wakeup``, PostgreSQL). Returns ``stop``: it
+    removes the hook and the listener and lets a tick in progress finish its sends, so a clean
+    shutdown leaves nothing ``sending``.
     """
     options = dispatch_options(runtime.settings)
     running: set[asyncio.Task[object]] = set()
@@ -107,9 +110,14 @@ def start_dispatcher(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     interval = timedelta(seconds=runtime.settings.dispatch_interval_seconds)
     runtime.ticks.every(interval, "dispatch", dispatch)
     remove_hook = on_planned_commit(runtime.database, lambda: runtime.ticks.wake("dispatch"))
+    stop_listening = await listen_for_backlog(
+        runtime.database, lambda: runtime.ticks.wake("dispatch")
+    )
 
     async def stop() -> None:
         remove_hook()
+        if stop_listening is not None:
+            await stop_listening()
         if running:
             await asyncio.wait(set(running), timeout=options.send_timeout + 5)
 
@@ -330,7 +338,7 @@ def create_app(
         app.state.citizen_reply = citizen_reply(runtime)
         _add_retention_tick(runtime)
         _add_text_refresh_tick(runtime)
-        stop_dispatcher = start_dispatcher(runtime)
+        stop_dispatcher = await start_dispatcher(runtime)
         schedule_care_ticks(runtime)
         runtime.ticks.start()
         runtime.ticks.wake("dispatch")  # what fell due while the service was down goes now

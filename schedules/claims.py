@@ -11,15 +11,20 @@
 
 A tick first asks ``has_work`` in a read-only transaction (two probes of the ``(status,
 send_after)`` index), so a tick with nothing due never takes the write lock and costs the same
-however many future messages the table holds.
+however many future messages the table holds. The probes are ``(SELECT id ... ORDER BY
+send_after LIMIT 1) IS NOT NULL``, not ``EXISTS``: PostgreSQL drops the ORDER BY and LIMIT of
+an EXISTS, and its statistics cannot see that planned rows are the future ones (status and
+send_after are correlated), so it expects many planned rows to be due and scans the table for
+the first, reading every row of a million when none is due. Asked for the first in the
+index's own order, it walks the index.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChannelKind, Message, MessageStatus, ReplyChoices
@@ -46,21 +51,8 @@ class Claimed:
     attempts: int
 
 
-_RETURNED = (
-    Message.id,
-    Message.participant_id,
-    Message.staff_id,
-    Message.channel,
-    Message.address,
-    Message.kind,
-    Message.body,
-    Message.language,
-    Message.choices,
-    Message.urgent,
-    Message.appointment_id,
-    Message.alert_id,
-    Message.attempts,
-)
+# The columns the claim returns: Claimed's fields, in its order (rows become Claimed(*row)).
+_RETURNED = tuple(getattr(Message, field.name) for field in fields(Claimed))
 
 
 def _due(now: datetime, urgent_only: bool) -> Select[int]:
@@ -74,12 +66,20 @@ def _due(now: datetime, urgent_only: bool) -> Select[int]:
 
 async def has_work(session: AsyncSession, *, now: datetime, urgent_only: bool) -> bool:
     """Whether a claim would find a due row or an expired lease (two index probes)."""
-    expired = select(Message.id).where(
-        Message.status == MessageStatus.SENDING, Message.lease_until < now
+    due = (
+        select(Message.id)
+        .where(Message.status == MessageStatus.PLANNED, Message.send_after <= now)
+        .order_by(Message.send_after)
     )
-    found = await session.execute(
-        select(exists(_due(now, urgent_only).limit(1)) | exists(expired.limit(1)))
+    if urgent_only:
+        due = due.where(Message.urgent.is_(True))
+    expired = (
+        select(Message.id)
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until < now)
+        .order_by(Message.send_after)
     )
+    first_due, first_expired = (probe.limit(1).scalar_subquery() for probe in (due, expired))
+    found = await session.execute(select(first_due.is_not(None) | first_expired.is_not(None)))
     return bool(found.scalar())
 
 
@@ -101,22 +101,22 @@ async def claim_due(
 ) -> list[Claimed]:
     """Take up to ``limit`` due planned rows for this worker (see the module docstring)."""
     due = _due(now, urgent_only).limit(limit)
-    claim = update(Message)
-    if session.get_bind().dialect.name == "postgresql":
-        # The locked rows cannot change under us; the status check is a second guard.
-        due = due.with_for_update(skip_locked=True)
-        claim = claim.where(Message.status == MessageStatus.PLANNED)
-    # (On SQLite the write lock already excludes other claims, and an outer status condition
-    # would make SQLite scan every planned row through the status index instead of by id.)
-    statement = (
-        claim.where(Message.id.in_(due.scalar_subquery()))
-        .values(
-            status=MessageStatus.SENDING,
-            lease_until=now + lease,
-            attempts=Message.attempts + 1,
-        )
-        .returning(*_RETURNED)
-        .execution_options(synchronize_session=False)
+    claim = update(Message).values(
+        status=MessageStatus.SENDING, lease_until=now + lease, attempts=Message.attempts + 1
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # A MATERIALIZED CTE runs the locking SELECT exactly once. Inside ``id IN (...)`` the
+        # planner may rescan it (a nested loop), and with SKIP LOCKED every rescan takes the
+        # next ``limit`` rows: one claim took 30 rows with a limit of 10. The locked rows cannot
+        # change under us; the status check is a second guard.
+        locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        claim = claim.where(Message.id == locked.c.id, Message.status == MessageStatus.PLANNED)
+    else:
+        # SQLite runs the subquery once, and its write lock already excludes other claims (an
+        # outer status condition would make it scan every planned row through the status index
+        # instead of by id).
+        claim = claim.where(Message.id.in_(due.scalar_subquery()))
+    statement = claim.returning(*_RETURNED).execution_options(synchronize_session=False)
     rows = (await session.execute(statement)).all()
-    return sorted((Claimed(**row._mapping) for row in rows), key=lambda claimed: claimed.id)
+    # Positional (see _RETURNED): a mapping per row cost a quarter of the dispatcher's CPU.
+    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)

@@ -13,6 +13,10 @@ wakes it when a unit of work planned a message). One tick:
 5. records each wave of finished sends in one transaction (``outcomes.record_outcomes``);
 6. repeats while due rows remain, then returns a ``DispatchReport``.
 
+The first claim of a tick that comes back full (more may be due than this worker takes) also
+wakes the other workers at once (``schedules.wakeup``, PostgreSQL), instead of each joining the
+burst at its own next tick.
+
 Crash safety, in numbers: a worker killed after the claim and before recording leaves its rows
 ``sending``; when the lease runs out they become ``unknown`` (never resent blindly). So a
 message is sent at most once, and "may have gone out" is said only about rows that were inside
@@ -42,6 +46,7 @@ from schedules.claims import claim_due, expire_leases, has_work
 from schedules.outcomes import Backoff, DispatchReport, Outcome, record_closed, record_outcomes
 from schedules.quiet_hours import QuietHours, is_quiet
 from schedules.recipients import Ready, resolve
+from schedules.wakeup import announce_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +115,7 @@ class _Tick:
         self.sends = _Sends(want=self.refill_at)
         self.more_due = True
         self.first_claim = True
+        self.announced = False
 
     async def run(self) -> None:
         try:
@@ -148,9 +154,12 @@ class _Tick:
             claim = claim or self.report["rerouted"] > rerouted
             if claim:
                 limit = min(max(free, 1), self.options.batch_size)
-                ready = await _claim(
+                ready, full = await _claim(
                     session, now, self.options, limit, self.first_claim, self.report
                 )
+                if full and not self.announced:
+                    await announce_backlog(session)
+                    self.announced = True
         if oldest is not None:
             self.report.note_record_lag(time.monotonic() - oldest)
         if claim:
@@ -246,8 +255,8 @@ async def _claim(
     limit: int,
     expire: bool,
     report: DispatchReport,
-) -> list[Ready] | None:
-    """Claim and resolve up to ``limit`` rows; None when nothing was due."""
+) -> tuple[list[Ready] | None, bool]:
+    """Claim and resolve up to ``limit`` rows: (None when nothing was due, whether it was full)."""
     if expire:
         expired = await expire_leases(session, now=now)
         if expired:
@@ -257,10 +266,10 @@ async def _claim(
         session, now=now, limit=limit, lease=options.lease, urgent_only=urgent_only
     )
     if not claimed:
-        return None
+        return None, False
     ready, closed = await resolve(session, claimed, now=now)
     await record_closed(session, closed, now=now, report=report)
-    return ready
+    return ready, len(claimed) >= limit
 
 
 async def _send(

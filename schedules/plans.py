@@ -211,9 +211,17 @@ def checkin_times(
        edited mid-way and called again with ``start=now``, never yields a past instant.
     """
     start, until = as_utc(start, "start"), as_utc(until, "until")
+    # A local date more than a day from the window cannot have an instant in it (no UTC offset
+    # is a day long), so those dates are skipped before any time zone arithmetic; plan days
+    # ascend, so the loop ends past the window.
+    first, last = start.date() - timedelta(days=2), until.date() + timedelta(days=2)
     instants = []
     for day in plan.days():
         local_date = release_date + timedelta(days=day)
+        if local_date < first:
+            continue
+        if local_date > last:
+            break
         if paused_until is not None and local_date < paused_until:
             continue
         wall = preferred.time_on(local_date, default_time) if preferred else default_time

@@ -22,6 +22,7 @@ occurrence of the end that is not already past.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,8 +45,12 @@ def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
+@functools.lru_cache(maxsize=8192)
 def wall_time_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """The UTC instant at which the clock in ``tz`` first shows ``wall`` on ``day``.
+
+    Cached: the planner asks for the same few (day, 10:00) pairs for every participant whose
+    plan falls on that day, and the answer never changes.
 
     Ambiguous times take the first occurrence; nonexistent times (in a DST gap)
     resolve to the end of the gap, the first instant whose wall time is later.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, Text
+from sqlalchemy import DateTime, Enum, Float, MetaData, Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from bot.crypto import installed_keyring
@@ -50,6 +54,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class seconds_between(FunctionElement[float]):  # lower case: it reads as a SQL function
+    """``seconds_between(a, b)``: the seconds from instant ``a`` to ``b``, in SQL, on both engines.
+
+    For aggregates over :class:`UTCDateTime` columns (e.g. the median time to reply) that the
+    database should sort or sum without loading rows. PostgreSQL subtracts timestamps exactly;
+    SQLite stores the instants as UTC text, which ``julianday`` reads to the millisecond.
+    """
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({end}) - ({start})) AS DOUBLE PRECISION)"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -101,6 +101,27 @@ class Message(Base):
             sqlite_where=text("expects_reply AND answered_by_id IS NULL"),
         ),
         Index("ix_messages_provider", "channel", "provider_id"),
+        # The overview's "gone quiet" list: when did this participant last write to us?
+        Index("ix_messages_inbound", "participant_id", "direction", "received_at"),
+        # The statistics: check-ins sent in a period, and questions sent in a period with the
+        # answer they got, counted from the index alone (every column the counts need). Each
+        # leads with the column the query compares for equality, so SQLite picks it even
+        # before ANALYZE has run (it would otherwise walk ix_messages_status_send_after).
+        Index(
+            "ix_messages_checkins_sent",
+            "kind",
+            "sent_at",
+            "status",
+            "participant_id",
+            "answered_by_id",
+        ),
+        Index(
+            "ix_messages_questions_sent",
+            "expects_reply",
+            "sent_at",
+            "participant_id",
+            "answered_by_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,8 @@ meeting and what the citizen will be told are committed together (or not at all)
 * create: a confirmation request (JA/NEJ, buttons on Telegram) now, reminders at the configured
   offsets before the start, and the optional "did you make it?" question after it;
 * move: the pending reminders are cancelled (the rows stay in the log), the version goes up, the
-  citizen is told the new time and asked again, and new reminders are planned;
+  citizen is told the new time and asked again, and new reminders are planned
+  (``move_appointments`` moves many at once, in a few statements for all of them);
 * cancel: pending messages are cancelled and the citizen is told;
 * attendance: staff record attended or missed; missed alerts the mentor.
 
@@ -16,17 +17,16 @@ is harmless and a moved meeting gets fresh keys.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.errors import BrobyggerError
-from bot.i18n import Catalogs, deny_listed_words, format_date, format_time
+from bot.i18n import deny_listed_words
 from bot.models import (
     AlertReason,
     Appointment,
@@ -40,39 +40,36 @@ from bot.models import (
     MessageKind,
     Participant,
     ParticipantStatus,
-    ReplyChoices,
 )
-from bot.outbox import Planned, cancel, plan, plan_many
+from bot.outbox import cancel, plan, plan_many
 from bot.services.alerts import raise_alert
+from bot.services.meeting_messages import (
+    MeetingContext,
+    MeetingRules,
+    meeting_message,
+    version_messages,
+)
+
+__all__ = [
+    "AppointmentError",
+    "MeetingContext",
+    "MeetingRules",
+    "Move",
+    "cancel_appointment",
+    "create_appointment",
+    "missed_meeting_alert_key",
+    "move_appointment",
+    "move_appointments",
+    "record_attendance",
+    "sensitive_words_in_place",
+]
+
+# Bound parameters per IN (...) list: far below SQLite's and asyncpg's limits (32,766 / 32,767).
+IN_LIST = 2_000
 
 
 class AppointmentError(BrobyggerError):
     """A meeting could not be created or changed as asked; the message says why."""
-
-
-class MeetingRules(Protocol):
-    """The timing rules the service needs; ``schedules.care_rules.CareRules`` provides them."""
-
-    @property
-    def tz(self) -> ZoneInfo: ...
-
-    def meeting_reminders(
-        self, starts_at: datetime, *, now: datetime
-    ) -> list[tuple[str, datetime]]: ...
-
-    def confirmation_deadline(self, asked_at: datetime, starts_at: datetime) -> datetime: ...
-
-    @property
-    def attendance_question_after(self) -> timedelta | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MeetingContext:
-    """What every meeting change needs besides the session: texts, timing rules, the time."""
-
-    catalogs: Catalogs
-    rules: MeetingRules
-    now: datetime
 
 
 def missed_meeting_alert_key(appointment: Appointment) -> str:
@@ -103,7 +100,7 @@ async def create_appointment(
     A place naming a prison, treatment centre or the like is refused unless staff confirm it
     (``allow_sensitive_place``), because the citizen's lock screen will show it.
     """
-    participant = await _active_participant(session, participant_id)
+    participant = _active(await session.get(Participant, participant_id), participant_id)
     place = _checked_place(place, allow_sensitive_place)
     _require_future(starts_at, context.now)
     appointment = Appointment(
@@ -120,15 +117,19 @@ async def create_appointment(
     )
     session.add(appointment)
     await session.flush()
-    await _plan_version(
-        session,
-        context,
-        participant,
-        appointment,
-        (MessageKind.CONFIRMATION_REQUEST, texts.MEETING_CONFIRMATION_REQUEST),
-    )
-    _audit(session, "created", appointment, created_by_id, context.now)
+    question = (MessageKind.CONFIRMATION_REQUEST, texts.MEETING_CONFIRMATION_REQUEST)
+    await plan_many(session, version_messages(context, participant, appointment, question))
+    await _audit(session, "created", [appointment], created_by_id, context.now)
     return appointment
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One meeting to move: to ``starts_at``, and to ``place`` when given."""
+
+    appointment_id: int
+    starts_at: datetime
+    place: str | None = None
 
 
 async def move_appointment(
@@ -142,22 +143,68 @@ async def move_appointment(
     allow_sensitive_place: bool = False,
 ) -> Appointment:
     """Move a meeting: cancel its pending messages, tell the citizen, ask again, new reminders."""
-    appointment = await _scheduled(session, appointment_id)
-    participant = await _active_participant(session, appointment.participant_id)
-    if place is not None:
-        appointment.place = _checked_place(place, allow_sensitive_place)
-    _require_future(starts_at, context.now)
-    await _withdraw_pending(session, appointment.id, context.now)
-    appointment.starts_at = starts_at
-    appointment.version += 1
-    appointment.confirmation = Confirmation.PENDING
-    appointment.confirmation_at = None
-    await session.flush()
-    await _plan_version(
-        session, context, participant, appointment, (MessageKind.MEETING_MOVED, texts.MEETING_MOVED)
+    [moved] = await move_appointments(
+        session,
+        context,
+        [Move(appointment_id, starts_at, place)],
+        moved_by_id=moved_by_id,
+        allow_sensitive_place=allow_sensitive_place,
     )
-    _audit(session, "changed", appointment, moved_by_id, context.now)
-    return appointment
+    return moved
+
+
+async def move_appointments(
+    session: AsyncSession,
+    context: MeetingContext,
+    moves: Sequence[Move],
+    *,
+    moved_by_id: int | None = None,
+    allow_sensitive_place: bool = False,
+) -> list[Appointment]:
+    """Move many meetings in one unit of work (a jobcentre closes for a day), each exactly as
+    ``move_appointment`` moves one, in a handful of statements for all of them.
+
+    Every move is checked before anything is written; the first that cannot be made fails the
+    whole batch with its reason, so no meeting is half-moved.
+    """
+    ids = [move.appointment_id for move in moves]
+    if len(set(ids)) != len(ids):
+        raise AppointmentError("each meeting can be moved once in a batch")
+    found = await _lock_appointments(session, ids)
+    people = await _participants(session, {a.participant_id for a in found.values()})
+    places = []
+    for move in moves:
+        appointment = _scheduled(found.get(move.appointment_id), move.appointment_id)
+        _active(people.get(appointment.participant_id), appointment.participant_id)
+        places.append(
+            None if move.place is None else _checked_place(move.place, allow_sensitive_place)
+        )
+        _require_future(move.starts_at, context.now)
+    await _withdraw_pending(session, ids, context.now)
+    moved = []
+    for move, place in zip(moves, places, strict=True):
+        appointment = found[move.appointment_id]
+        if place is not None:
+            appointment.place = place
+        appointment.starts_at = move.starts_at
+        appointment.version += 1
+        appointment.confirmation = Confirmation.PENDING
+        appointment.confirmation_at = None
+        moved.append(appointment)
+    await session.flush()
+    question = (MessageKind.MEETING_MOVED, texts.MEETING_MOVED)
+    await plan_many(
+        session,
+        [
+            message
+            for appointment in moved
+            for message in version_messages(
+                context, people[appointment.participant_id], appointment, question
+            )
+        ],
+    )
+    await _audit(session, "changed", moved, moved_by_id, context.now)
+    return moved
 
 
 async def cancel_appointment(
@@ -168,15 +215,15 @@ async def cancel_appointment(
     cancelled_by_id: int | None = None,
 ) -> Appointment:
     """Cancel a meeting: its pending messages are cancelled and the citizen is told once."""
-    appointment = await _scheduled(session, appointment_id)
+    appointment = await _scheduled_locked(session, appointment_id)
     participant = await session.get(Participant, appointment.participant_id)
     assert participant is not None
-    await _withdraw_pending(session, appointment.id, context.now)
+    await _withdraw_pending(session, [appointment.id], context.now)
     appointment.status = AppointmentStatus.CANCELLED
     if appointment.starts_at > context.now and participant.status is ParticipantStatus.ACTIVE:
         await plan(
             session,
-            _message(
+            meeting_message(
                 context,
                 participant,
                 appointment,
@@ -186,7 +233,7 @@ async def cancel_appointment(
                 key=f"appointment:{appointment.id}:cancelled",
             ),
         )
-    _audit(session, "cancelled", appointment, cancelled_by_id, context.now)
+    await _audit(session, "cancelled", [appointment], cancelled_by_id, context.now)
     return appointment
 
 
@@ -201,7 +248,7 @@ async def record_attendance(
     """Record whether the citizen came. A missed meeting alerts the mentor at once (once)."""
     if attendance is Attendance.UNKNOWN:
         raise AppointmentError("record attended or missed")
-    appointment = await _scheduled(session, appointment_id)
+    appointment = await _scheduled_locked(session, appointment_id)
     if appointment.starts_at > now:
         raise AppointmentError("attendance can be recorded once the meeting has started")
     appointment.attendance = attendance
@@ -222,15 +269,14 @@ async def record_attendance(
             now=now,
             appointment_id=appointment.id,
         )
-    _audit(session, f"attendance_{attendance}", appointment, recorded_by_id, now)
+    await _audit(session, f"attendance_{attendance}", [appointment], recorded_by_id, now)
     return appointment
 
 
 # --- Internals ------------------------------------------------------------------------------
 
 
-async def _active_participant(session: AsyncSession, participant_id: int) -> Participant:
-    participant = await session.get(Participant, participant_id)
+def _active(participant: Participant | None, participant_id: int) -> Participant:
     if participant is None or participant.erased_at is not None:
         raise AppointmentError(f"no participant with id {participant_id}")
     if participant.status is not ParticipantStatus.ACTIVE:
@@ -238,15 +284,41 @@ async def _active_participant(session: AsyncSession, participant_id: int) -> Par
     return participant
 
 
-async def _scheduled(session: AsyncSession, appointment_id: int) -> Appointment:
-    appointment = await session.scalar(
-        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
-    )
+def _scheduled(appointment: Appointment | None, appointment_id: int) -> Appointment:
     if appointment is None:
         raise AppointmentError(f"no meeting with id {appointment_id}")
     if appointment.status is AppointmentStatus.CANCELLED:
         raise AppointmentError(f"meeting {appointment_id} is cancelled")
     return appointment
+
+
+async def _lock_appointments(session: AsyncSession, ids: Sequence[int]) -> dict[int, Appointment]:
+    """The meetings with these ids, locked for this unit of work (on PostgreSQL)."""
+    found: dict[int, Appointment] = {}
+    for start in range(0, len(ids), IN_LIST):
+        rows = await session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids[start : start + IN_LIST]))
+            .with_for_update()
+        )
+        found.update((appointment.id, appointment) for appointment in rows)
+    return found
+
+
+async def _scheduled_locked(session: AsyncSession, appointment_id: int) -> Appointment:
+    found = await _lock_appointments(session, [appointment_id])
+    return _scheduled(found.get(appointment_id), appointment_id)
+
+
+async def _participants(session: AsyncSession, ids: Iterable[int]) -> dict[int, Participant]:
+    wanted = sorted(ids)
+    found: dict[int, Participant] = {}
+    for start in range(0, len(wanted), IN_LIST):
+        rows = await session.scalars(
+            select(Participant).where(Participant.id.in_(wanted[start : start + IN_LIST]))
+        )
+        found.update((participant.id, participant) for participant in rows)
+    return found
 
 
 def _checked_place(place: str, allow_sensitive: bool) -> str:
@@ -271,124 +343,41 @@ def _require_future(starts_at: datetime, now: datetime) -> None:
         raise AppointmentError("a meeting must start in the future")
 
 
-async def _withdraw_pending(session: AsyncSession, appointment_id: int, now: datetime) -> None:
+async def _withdraw_pending(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
     """Cancel what has not gone yet and stop the ladders of questions about the old time."""
-    await cancel(session, Message.appointment_id == appointment_id, now=now)
-    await session.execute(
-        update(Message)
-        .where(
-            Message.appointment_id == appointment_id,
-            Message.expects_reply.is_(True),
-            Message.answered_by_id.is_(None),
-        )
-        .values(escalation_step=EscalationStep.STOPPED)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def _plan_version(
-    session: AsyncSession,
-    context: MeetingContext,
-    participant: Participant,
-    appointment: Appointment,
-    question: tuple[MessageKind, str],
-) -> None:
-    """The question about this version of the meeting, its reminders and the follow-up."""
-    prefix = f"appointment:{appointment.id}:v{appointment.version}"
-    kind, template = question
-    messages = [
-        _message(
-            context,
-            participant,
-            appointment,
-            kind,
-            template,
-            due_at=context.now,
-            key=f"{prefix}:confirm",
-            deadline_at=context.rules.confirmation_deadline(context.now, appointment.starts_at),
-        )
-    ]
-    for label, instant in context.rules.meeting_reminders(appointment.starts_at, now=context.now):
-        reminder = {"24h": texts.MEETING_REMINDER_24H, "2h": texts.MEETING_REMINDER_2H}.get(
-            label, texts.MEETING_REMINDER
-        )
-        messages.append(
-            _message(
-                context,
-                participant,
-                appointment,
-                MessageKind.REMINDER,
-                reminder,
-                due_at=instant,
-                key=f"{prefix}:reminder:{label}",
+    for start in range(0, len(ids), IN_LIST):
+        batch = ids[start : start + IN_LIST]
+        await cancel(session, Message.appointment_id.in_(batch), now=now)
+        await session.execute(
+            update(Message)
+            .where(
+                Message.appointment_id.in_(batch),
+                Message.expects_reply.is_(True),
+                Message.answered_by_id.is_(None),
             )
+            .values(escalation_step=EscalationStep.STOPPED)
+            .execution_options(synchronize_session=False)
         )
-    after = context.rules.attendance_question_after
-    if after is not None:
-        messages.append(
-            _message(
-                context,
-                participant,
-                appointment,
-                MessageKind.ATTENDANCE_QUESTION,
-                texts.ATTENDANCE_QUESTION,
-                due_at=appointment.starts_at + after,
-                key=f"{prefix}:attendance",
-            )
-        )
-    await plan_many(session, messages)
 
 
-def _message(
-    context: MeetingContext,
-    participant: Participant,
-    appointment: Appointment,
-    kind: MessageKind,
-    template: str,
-    *,
-    due_at: datetime,
-    key: str,
-    deadline_at: datetime | None = None,
-) -> Planned:
-    lang = participant.language
-    local = appointment.starts_at.astimezone(context.rules.tz)
-    body = context.catalogs.render(
-        lang,
-        template,
-        kind_label=context.catalogs.render(lang, texts.meeting_kind_label(appointment.kind)),
-        date=format_date(lang, local.date()),
-        time=format_time(lang, local.time()),
-        place=appointment.place,
-    )
-    choices = texts.QUESTION_CHOICES.get(template)
-    return Planned(
-        kind=kind,
-        body=body,
-        due_at=due_at,
-        dedupe_key=key,
-        participant_id=participant.id,
-        language=lang,
-        choices=ReplyChoices(choices) if choices else None,
-        expects_reply=choices is not None,
-        deadline_at=deadline_at,
-        appointment_id=appointment.id,
-    )
-
-
-def _audit(
+async def _audit(
     session: AsyncSession,
     action: str,
-    appointment: Appointment,
+    appointments: Sequence[Appointment],
     staff_id: int | None,
     now: datetime,
 ) -> None:
-    session.add(
-        AuditEvent(
-            at=now,
-            staff_id=staff_id,
-            action=f"meeting_{action}"[:40],
-            participant_id=appointment.participant_id,
-            purpose="appointments",
-            detail={"appointment_id": appointment.id, "version": appointment.version},
-        )
+    await session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": now,
+                "staff_id": staff_id,
+                "action": f"meeting_{action}"[:40],
+                "participant_id": appointment.participant_id,
+                "purpose": "appointments",
+                "detail": {"appointment_id": appointment.id, "version": appointment.version},
+            }
+            for appointment in appointments
+        ],
     )

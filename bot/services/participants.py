@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only, raiseload
 
 from bot.errors import BrobyggerError
 from bot.i18n import Catalogs
@@ -309,10 +310,21 @@ class ParticipantFilter:
 
 
 async def list_participants(
-    session: AsyncSession, scope: ColumnElement[bool], filters: ParticipantFilter, limit: int = 500
+    session: AsyncSession,
+    scope: ColumnElement[bool],
+    filters: ParticipantFilter,
+    limit: int = 500,
+    *,
+    with_addresses: bool = True,
 ) -> list[Participant]:
-    """Participants within ``scope`` matching ``filters``, nearest release date first."""
+    """Participants within ``scope`` matching ``filters``, nearest release date first.
+
+    ``with_addresses=False`` leaves the addresses unloaded (touching them raises): a list that
+    shows none need not read and decrypt hundreds of phone numbers.
+    """
     query = filters.apply(select(Participant).where(scope))
+    if not with_addresses:
+        query = query.options(raiseload(Participant.addresses))
     query = query.order_by(
         Participant.release_date.is_(None), Participant.release_date, Participant.id
     )
@@ -322,8 +334,14 @@ async def list_participants(
 async def choices(session: AsyncSession) -> tuple[list[Site], list[Staff], list[Staff]]:
     """Sites, active mentors and active consultants, for forms and filters."""
     sites = list(await session.scalars(select(Site).order_by(Site.kind, Site.name)))
+    # Only what a choice shows: no encrypted phone numbers to decrypt, no sites to load.
     staff = list(
-        await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))
+        await session.scalars(
+            select(Staff)
+            .options(load_only(Staff.id, Staff.name, Staff.role), raiseload(Staff.sites))
+            .where(Staff.active.is_(True))
+            .order_by(Staff.name)
+        )
     )
     mentors = [s for s in staff if s.role is Role.MENTOR]
     consultants = [s for s in staff if s.role in (Role.CONSULTANT, Role.ADMIN)]

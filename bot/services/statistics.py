@@ -15,13 +15,11 @@ from a question to its answer, and alerts per participant active in the period.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,6 +36,7 @@ from bot.models import (
     Participant,
     Site,
 )
+from bot.models.base import seconds_between
 
 POSITIVE = frozenset({Outcome.JOB, Outcome.EDUCATION, Outcome.OTHER_POSITIVE})
 NO_VISIBLE_RESULT = frozenset({Outcome.NO_VISIBLE_RESULT})
@@ -116,55 +115,95 @@ class Report:
     rates: Rates
 
 
-def _count(row: StatusRow, p: Participant, start: datetime, end: datetime) -> None:
-    if start <= p.enrolled_at < end:
-        row.referred += 1
-    if p.enrolled_at < end and (p.closed_at is None or p.closed_at >= end):
-        row.active += 1
-    if p.closed_at is not None and start <= p.closed_at < end:
-        row.closed += 1
-        row.outcomes[p.outcome or Outcome.OTHER] += 1
+def _closed_outcome(start: datetime, end: datetime) -> ColumnElement[str | None]:
+    """The outcome a participant counts under when closed within the period (else NULL)."""
+    return case(
+        (
+            and_(Participant.closed_at >= start, Participant.closed_at < end),
+            func.coalesce(Participant.outcome, Outcome.OTHER.value),
+        ),
+        else_=None,
+    )
 
 
-def _rows(
-    people: Iterable[Participant], key: str, names: dict[int, str], start: datetime, end: datetime
-) -> list[StatusRow]:
-    rows: dict[int | None, StatusRow] = {}
-    for p in people:
-        site_id = getattr(p, key)
-        label = names.get(site_id, "—") if site_id is not None else "—"
-        _count(rows.setdefault(site_id, StatusRow(label)), p, start, end)
-    return sorted(rows.values(), key=lambda row: row.label)
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 async def status_report(
     session: AsyncSession, scope: ColumnElement[bool], start: datetime, end: datetime
 ) -> Report:
-    people = list(
-        # Erased participants count: erasure anonymises them so the programme's numbers stay.
-        await session.scalars(select(Participant).where(scope, Participant.enrolled_at < end))
-    )
-    names = {site.id: site.name for site in await session.scalars(select(Site))}
+    """The status table and the rates, counted by the database (no participant is loaded).
+
+    One aggregate over the participants in scope gives every combination of prison, jobcentre
+    and outcome (within the period) with its counts; the prison rows, the jobcentre rows and
+    the total are sums of those groups.
+    """
+    closed_outcome = _closed_outcome(start, end).label("closed_outcome")
+    groups = (
+        await session.execute(
+            # Erased participants count: erasure anonymises them so the programme's numbers stay.
+            select(
+                Participant.prison_id,
+                Participant.jobcentre_id,
+                closed_outcome,
+                _flag(Participant.enrolled_at >= start),
+                _flag(or_(Participant.closed_at.is_(None), Participant.closed_at >= end)),
+                func.count(),
+            )
+            .where(scope, Participant.enrolled_at < end)
+            .group_by(Participant.prison_id, Participant.jobcentre_id, closed_outcome)
+        )
+    ).all()
+    names: dict[int, str] = {
+        row.id: row.name for row in await session.execute(select(Site.id, Site.name))
+    }
     total = StatusRow("Total")
-    for p in people:
-        _count(total, p, start, end)
-    in_period = [p for p in people if p.closed_at is None or p.closed_at >= start]
-    rates = await _rates(session, [p.id for p in in_period], start, end)
+    prisons: dict[int | None, StatusRow] = {}
+    jobcentres: dict[int | None, StatusRow] = {}
+    for prison_id, jobcentre_id, outcome, referred, active, count in groups:
+        for rows, site_id in ((prisons, prison_id), (jobcentres, jobcentre_id)):
+            label = names.get(site_id, "—") if site_id is not None else "—"
+            _add(rows.setdefault(site_id, StatusRow(label)), outcome, referred, active, count)
+        _add(total, outcome, referred, active, count)
+    in_period = [
+        scope,
+        Participant.enrolled_at < end,
+        or_(Participant.closed_at.is_(None), Participant.closed_at >= start),
+    ]
     return Report(
         start,
         end,
-        _rows(people, "prison_id", names, start, end),
-        _rows(people, "jobcentre_id", names, start, end),
+        sorted(prisons.values(), key=lambda row: row.label),
+        sorted(jobcentres.values(), key=lambda row: row.label),
         total,
-        rates,
+        await _rates(session, in_period, start, end),
     )
 
 
-async def _rates(session: AsyncSession, ids: list[int], start: datetime, end: datetime) -> Rates:
+def _add(row: StatusRow, outcome: str | None, referred: int, active: int, count: int) -> None:
+    row.referred += int(referred)
+    row.active += int(active)
+    if outcome is not None:
+        row.closed += int(count)
+        row.outcomes[Outcome(outcome)] += int(count)
+
+
+async def _rates(
+    session: AsyncSession, in_period: list[ColumnElement[bool]], start: datetime, end: datetime
+) -> Rates:
+    """Contact rates over the participants ``in_period`` (conditions on ``Participant``).
+
+    Each count joins the participants rather than listing their ids, so the database walks the
+    period's rows by time (``ix_messages_checkins_sent``, ``ix_messages_questions_sent``,
+    ``ix_appointments_starts_at``) and checks each row's participant by primary key.
+    """
     checkins = (
         await session.execute(
-            select(func.count(Message.id), func.count(Message.answered_by_id)).where(
-                Message.participant_id.in_(ids),
+            select(func.count(Message.id), func.count(Message.answered_by_id))
+            .join(Participant, Participant.id == Message.participant_id)
+            .where(
+                *in_period,
                 Message.kind == MessageKind.CHECKIN,
                 Message.status.in_(SENT),
                 Message.sent_at >= start,
@@ -172,50 +211,82 @@ async def _rates(session: AsyncSession, ids: list[int], start: datetime, end: da
             )
         )
     ).one()
-    meetings = list(
-        await session.scalars(
-            select(Appointment).where(
-                Appointment.participant_id.in_(ids),
+    meetings = (
+        await session.execute(
+            select(
+                func.count(Appointment.id),
+                _flag(Appointment.confirmation == Confirmation.CONFIRMED),
+                _flag(Appointment.attendance != Attendance.UNKNOWN),
+                _flag(Appointment.attendance == Attendance.ATTENDED),
+            )
+            .join(Participant, Participant.id == Appointment.participant_id)
+            .where(
+                *in_period,
                 Appointment.status == AppointmentStatus.SCHEDULED,
                 Appointment.starts_at >= start,
                 Appointment.starts_at < end,
             )
         )
-    )
-    answer = aliased(Message)
-    waits = [
-        (answered - asked).total_seconds()
-        for asked, answered in (
-            await session.execute(
-                select(Message.sent_at, answer.received_at)
-                .join(answer, answer.id == Message.answered_by_id)
-                .where(
-                    Message.participant_id.in_(ids),
-                    Message.expects_reply.is_(True),
-                    Message.sent_at >= start,
-                    Message.sent_at < end,
-                )
-            )
-        ).all()
-        if asked is not None and answered is not None
-    ]
+    ).one()
     alerts = await session.scalar(
-        select(func.count(Alert.id)).where(
-            Alert.participant_id.in_(ids), Alert.created_at >= start, Alert.created_at < end
-        )
+        select(func.count(Alert.id))
+        .join(Participant, Participant.id == Alert.participant_id)
+        .where(*in_period, Alert.created_at >= start, Alert.created_at < end)
     )
-    recorded = [m for m in meetings if m.attendance is not Attendance.UNKNOWN]
+    participants = await session.scalar(select(func.count(Participant.id)).where(*in_period))
     return Rates(
         checkins_sent=int(checkins[0]),
         checkins_answered=int(checkins[1]),
-        meetings=len(meetings),
-        meetings_confirmed=sum(m.confirmation is Confirmation.CONFIRMED for m in meetings),
-        attendance_recorded=len(recorded),
-        attended=sum(m.attendance is Attendance.ATTENDED for m in recorded),
-        median_reply=timedelta(seconds=statistics.median(waits)) if waits else None,
+        meetings=int(meetings[0]),
+        meetings_confirmed=int(meetings[1]),
+        attendance_recorded=int(meetings[2]),
+        attended=int(meetings[3]),
+        median_reply=await _median_reply(session, in_period, start, end),
         alerts=int(alerts or 0),
-        participants_in_period=len(ids),
+        participants_in_period=int(participants or 0),
     )
+
+
+async def _median_reply(
+    session: AsyncSession, in_period: list[ColumnElement[bool]], start: datetime, end: datetime
+) -> timedelta | None:
+    """The median time from a question sent in the period to its answer.
+
+    Computed by the database, so no list of waits is loaded: PostgreSQL has the median as an
+    aggregate (``percentile_cont(0.5)``, the mean of the middle two for an even count, as
+    :func:`statistics.median`); on SQLite the waits are numbered in order with their count
+    beside them (window functions) and the middle one or two averaged.
+    """
+    answer = aliased(Message)
+    wait = seconds_between(Message.sent_at, answer.received_at)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    columns = (
+        [func.percentile_cont(0.5).within_group(wait)]
+        if postgresql
+        else [
+            wait.label("wait"),
+            func.row_number().over(order_by=wait).label("position"),
+            func.count().over().label("total"),
+        ]
+    )
+    waits = (
+        select(*columns)
+        .join(Participant, Participant.id == Message.participant_id)
+        .join(answer, answer.id == Message.answered_by_id)
+        .where(
+            *in_period,
+            Message.expects_reply.is_(True),
+            Message.sent_at >= start,
+            Message.sent_at < end,
+            answer.received_at.is_not(None),
+        )
+    )
+    if not postgresql:
+        numbered = waits.subquery()
+        middle = [(numbered.c.total + 1) // 2, (numbered.c.total + 2) // 2]
+        waits = select(func.avg(numbered.c.wait)).where(numbered.c.position.in_(middle))
+    median = await session.scalar(waits)
+    return None if median is None else timedelta(seconds=float(median))
 
 
 def table_rows(report: Report) -> list[list[str]]:

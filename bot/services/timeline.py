@@ -7,6 +7,7 @@ the participant row itself); nothing is stored twice. Newest first.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,14 +104,30 @@ def _message_time(message: Message) -> datetime:
     return message.sent_at or message.due_at or message.created_at
 
 
+async def staff_names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of the staff members ``ids`` names (None and repeats are fine)."""
+    wanted = {staff_id for staff_id in ids if staff_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(wanted)))
+    return {row.id: row.name for row in rows}
+
+
 async def timeline(session: AsyncSession, participant: Participant) -> list[TimelineEntry]:
     """Everything that happened with ``participant``, newest first."""
     pid = participant.id
-    names: dict[int, str] = {
-        row[0]: row[1] for row in await session.execute(select(Staff.id, Staff.name))
-    }
+    messages = list(await session.scalars(select(Message).where(Message.participant_id == pid)))
+    appointments = await session.scalars(
+        select(Appointment).where(Appointment.participant_id == pid)
+    )
+    alerts = list(await session.scalars(select(Alert).where(Alert.participant_id == pid)))
+    # Only the staff this timeline names (authors, who acknowledged), not the whole staff table.
+    names = await staff_names(
+        session,
+        [m.author_id for m in messages] + [a.acknowledged_by_id for a in alerts],
+    )
     entries: list[TimelineEntry] = [TimelineEntry(participant.enrolled_at, EntryType.ENROLLED)]
-    for message in await session.scalars(select(Message).where(Message.participant_id == pid)):
+    for message in messages:
         entry_type = (
             EntryType.MESSAGE_IN if message.direction is Direction.IN else EntryType.MESSAGE_OUT
         )
@@ -122,13 +139,11 @@ async def timeline(session: AsyncSession, participant: Participant) -> list[Time
                 staff_name=names.get(message.author_id) if message.author_id else None,
             )
         )
-    for appointment in await session.scalars(
-        select(Appointment).where(Appointment.participant_id == pid)
-    ):
+    for appointment in appointments:
         entries.append(
             TimelineEntry(appointment.starts_at, EntryType.MEETING, appointment=appointment)
         )
-    for alert in await session.scalars(select(Alert).where(Alert.participant_id == pid)):
+    for alert in alerts:
         entries.append(
             TimelineEntry(
                 alert.created_at,

@@ -20,7 +20,6 @@ from bot.models import (
     Participant,
     ParticipantStatus,
     Site,
-    Staff,
 )
 from bot.services.participants import (
     InputProblem,
@@ -32,7 +31,7 @@ from bot.services.participants import (
     list_participants,
     update_participant,
 )
-from bot.services.timeline import planned_messages, read_timeline
+from bot.services.timeline import planned_messages, read_timeline, staff_names
 from bot.web.access import (
     Action,
     PageViewer,
@@ -101,7 +100,9 @@ async def participant_list(
     )
     runtime = runtime_of(request)
     async with runtime.database.read() as db:
-        participants = await list_participants(db, participant_scope(viewer), filters)
+        participants = await list_participants(
+            db, participant_scope(viewer), filters, with_addresses=False
+        )
         sites, mentors, _ = await choices(db)
     return pages_of(request).render(
         request,
@@ -242,7 +243,8 @@ async def timeline_page(request: Request, participant_id: RowId, viewer: PageVie
             db, participant, staff_id=viewer.id, action="viewed", purpose="timeline", now=now
         )
         sites = {s.id: s for s in await db.scalars(select(Site))}
-        staff = {s.id: s for s in await db.scalars(select(Staff))}
+        # The two staff members the page names, not every account (thousands of mentors).
+        staff = await staff_names(db, [participant.mentor_id, participant.consultant_id])
         simulated = simulated_address(participant, runtime.simulated_channels)
         phone = await phone_messages(db, participant.id) if simulated else None
     meetings = sorted(

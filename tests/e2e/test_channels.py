@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -130,6 +131,27 @@ async def test_sms_to_a_closed_port_is_transient_and_nothing_was_sent(catalogs):
     finally:
         await session.close()
     assert not raised.value.permanent and not raised.value.may_have_sent
+
+
+async def test_a_fake_twilio_with_latency_answers_each_send_that_much_later(catalogs):
+    # The benchmarks' slow provider: FakeTwilio(latency=...) and the times it records.
+    with FakeTwilio(latency=0.3) as slow:
+        client, session = open_twilio_client(
+            slow.account_sid, slow.auth_token, api_url=slow.url, max_connections=1
+        )
+        try:
+            channel = TwilioSms(client, from_number="+4570000000", catalogs=catalogs, timeout=5.0)
+            started = time.monotonic()
+            receipt = await channel.send(question("+4520000006"))
+            answered = time.monotonic()
+        finally:
+            await session.close()
+        [accepted] = slow.accepted
+
+    assert receipt.provider_id == accepted.message["sid"] == slow.messages[0]["sid"]
+    assert started <= accepted.received_at <= accepted.accepted_at <= answered
+    # (A few ms of slack: the event loop may wake a timer up to its clock resolution early.)
+    assert accepted.accepted_at - accepted.received_at >= 0.3 - 0.005
 
 
 async def test_sms_text_is_kept_in_gsm7(sms, twilio):

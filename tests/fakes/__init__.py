@@ -7,11 +7,12 @@ can use it. The shared API, on both servers::
     with FakeTwilio() as twilio:            # or FakeTwilio().start() ... .stop()
         twilio.url                          # http://127.0.0.1:PORT, for TWILIO_API_URL
         twilio.fail_next(status=400, code=21211, message="invalid number", times=1)
-        twilio.latency = 0.1                # seconds added to every answer
+        twilio.latency = 0.1                # seconds before every answer (or FakeTwilio(latency=))
         gate = twilio.hold("before_accept") # or "after_accept": the next send waits at that point
         gate.wait_arrived(timeout=10); gate.release()
         twilio.requests                     # every request, as Recorded(method, path, form, json)
         twilio.messages                     # the messages the provider accepted
+        twilio.accepted                     # the same, with arrival and acceptance times
 
 ``FakeTelegram`` adds ``push_update(update_dict)`` (served by ``getUpdates``) and records
 ``sent`` (accepted ``sendMessage`` calls); see its module.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Recorded:
     form: dict[str, str]
     json: Any
     headers: dict[str, str]
+    # time.monotonic() when the request had arrived (the same clock in every process on a host).
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +78,9 @@ class Gate:
 class FakeServer:
     """Base class: start/stop, request log, latency, scripted faults and gates."""
 
-    def __init__(self) -> None:
-        self.latency = 0.0
+    def __init__(self, *, latency: float = 0.0) -> None:
+        # Seconds every request waits before it is taken or answered (also settable later).
+        self.latency = latency
         self.url = ""
         self.port = 0
         self._lock = threading.Lock()

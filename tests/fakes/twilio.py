@@ -2,16 +2,20 @@
 
 Point the client at it with ``client.api.base_url = fake.url`` (``BROBYGGER_TWILIO_API_URL``).
 Accepted messages are in ``messages`` (the form Twilio got: ``To``, ``From``, ``Body``,
-``StatusCallback``, plus the ``sid`` given back). ``error(...)`` builds a Fault shaped like
-Twilio's own error answers; ``sign(url, params)`` signs a webhook the way Twilio does, for
-tests of inbound SMS and status callback routes.
+``StatusCallback``, plus the ``sid`` given back); ``accepted`` has the same messages with when
+each request arrived and when the provider took it, for throughput benchmarks.
+``FakeTwilio(latency=0.1)`` makes every answer take 100 ms, like a distant provider.
+``error(...)`` builds a Fault shaped like Twilio's own error answers; ``sign(url, params)``
+signs a webhook the way Twilio does, for tests of inbound SMS and status callback routes.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -23,18 +27,34 @@ ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "fake-twilio-auth-token"
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A message the fake provider took, with its times (``time.monotonic()``)."""
+
+    message: dict[str, str]
+    received_at: float  # the request had arrived
+    accepted_at: float  # the provider took it, after any latency; the answer goes out now
+
+
 class FakeTwilio(FakeServer):
-    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
-        super().__init__()
+    def __init__(
+        self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN, *, latency: float = 0.0
+    ) -> None:
+        super().__init__(latency=latency)
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self._accepted: list[dict[str, str]] = []
+        self._accepted: list[Accepted] = []
         self._accepted_lock = threading.Lock()
         self._sids = itertools.count(1)
 
     @property
     def messages(self) -> list[dict[str, str]]:
         """Every message the fake provider accepted, in order."""
+        return [accepted.message for accepted in self.accepted]
+
+    @property
+    def accepted(self) -> list[Accepted]:
+        """Every accepted message with its arrival and acceptance times, in order."""
         with self._accepted_lock:
             return list(self._accepted)
 
@@ -47,8 +67,9 @@ class FakeTwilio(FakeServer):
             return outcome
         sid = f"SM{next(self._sids):032x}"
         message = {**outcome.form, "sid": sid}
+        accepted = Accepted(message, outcome.received_at, time.monotonic())
         with self._accepted_lock:
-            self._accepted.append(message)
+            self._accepted.append(accepted)
         payload = {
             "sid": sid,
             "account_sid": request.match_info["sid"],

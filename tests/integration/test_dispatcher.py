@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.db import Database
@@ -242,6 +242,30 @@ async def test_a_dead_workers_lease_expires_into_unknown(database, clock):
     assert sent[ChannelKind.SIMULATOR].attempts == []
     stored = await row(database, message_id)
     assert stored.status is MessageStatus.UNKNOWN and "may have gone out" in (stored.error or "")
+
+
+async def test_a_claim_takes_no_more_than_its_limit(database, clock):
+    # PostgreSQL once rescanned the locking subquery of "id IN (...)": 30 rows for a limit of 10.
+    person = await citizen(database)
+    for n in range(30):
+        await plan_one(database, checkin(person, clock.now(), key=f"checkin:{n}"))
+
+    async with database.session() as session:
+        first = await claim_due(
+            session, now=clock.now(), limit=10, lease=OPTIONS.lease, urgent_only=False
+        )
+    async with database.session() as session:
+        second = await claim_due(
+            session, now=clock.now(), limit=10, lease=OPTIONS.lease, urgent_only=False
+        )
+
+    assert len(first) == len(second) == 10
+    assert not {c.id for c in first} & {c.id for c in second}
+    async with database.read() as session:
+        sending = await session.scalar(
+            select(func.count()).where(Message.status == MessageStatus.SENDING)
+        )
+    assert sending == 20
 
 
 async def planned_reminder(

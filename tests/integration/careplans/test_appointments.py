@@ -17,8 +17,10 @@ from bot.models import (
     AppointmentKind,
     AppointmentStatus,
     Attendance,
+    AuditEvent,
     Confirmation,
     EscalationStep,
+    Message,
     MessageKind,
     MessageStatus,
     ReplyChoices,
@@ -26,9 +28,11 @@ from bot.models import (
 from bot.services.appointments import (
     AppointmentError,
     MeetingContext,
+    Move,
     cancel_appointment,
     create_appointment,
     move_appointment,
+    move_appointments,
     record_attendance,
 )
 from schedules.care_rules import CareRules
@@ -256,3 +260,90 @@ async def test_the_attendance_question_is_planned_when_configured(
     assert question.due_at == MEETING + timedelta(hours=3)
     assert question.expects_reply and question.deadline_at is None
     assert question.body == "Kom du til dit møde tirsdag den 20. januar?"
+
+
+def _keys_and_states(
+    rows: list[Message],
+) -> list[tuple[str | None, MessageStatus, datetime | None]]:
+    return [(m.dedupe_key, m.status, m.due_at) for m in rows]
+
+
+async def test_moving_many_meetings_at_once_moves_each_as_a_single_move_would(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    first = await _meeting(database, _context(catalogs, rules, clock))
+    second = await _meeting(database, _context(catalogs, rules, clock))
+    clock.advance(timedelta(hours=1))
+    starts = {first: MEETING + timedelta(days=1), second: MEETING + timedelta(days=2, hours=3)}
+
+    async with database.session() as session:
+        moved = await move_appointments(
+            session,
+            _context(catalogs, rules, clock),
+            [
+                Move(first, starts[first]),
+                Move(second, starts[second], place="Jobcenter Holstebro,  Lægårdvej 2"),
+            ],
+            moved_by_id=None,
+        )
+
+    assert [appointment.id for appointment in moved] == [first, second]
+    for appointment_id, start in starts.items():
+        key = f"appointment:{appointment_id}"
+        rows = await messages(database, appointment_id=appointment_id)
+        assert _keys_and_states(rows) == [
+            (f"{key}:v1:confirm", MessageStatus.CANCELLED, clock.now() - timedelta(hours=1)),
+            (f"{key}:v1:reminder:24h", MessageStatus.CANCELLED, MEETING - timedelta(hours=24)),
+            (f"{key}:v1:reminder:2h", MessageStatus.CANCELLED, MEETING - timedelta(hours=2)),
+            (f"{key}:v2:confirm", MessageStatus.PLANNED, clock.now()),
+            (f"{key}:v2:reminder:24h", MessageStatus.PLANNED, start - timedelta(hours=24)),
+            (f"{key}:v2:reminder:2h", MessageStatus.PLANNED, start - timedelta(hours=2)),
+        ]
+        assert rows[3].kind == MessageKind.MEETING_MOVED and rows[3].expects_reply
+    [notice] = await messages(database, dedupe_key=f"appointment:{second}:v2:confirm")
+    assert notice.body.startswith(
+        "Dit møde er flyttet til torsdag den 22. januar kl. 13.00. "
+        "Sted: Jobcenter Holstebro, Lægårdvej 2."
+    )
+    async with database.read() as session:
+        meetings = list(await session.scalars(select(Appointment).order_by(Appointment.id)))
+        audit = list(
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "meeting_changed")
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert [(m.version, m.confirmation, m.starts_at) for m in meetings] == [
+        (2, Confirmation.PENDING, starts[first]),
+        (2, Confirmation.PENDING, starts[second]),
+    ]
+    assert [event.detail for event in audit] == [
+        {"appointment_id": first, "version": 2},
+        {"appointment_id": second, "version": 2},
+    ]
+
+
+async def test_a_batch_with_a_meeting_that_cannot_move_moves_none_of_them(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    first = await _meeting(database, _context(catalogs, rules, clock))
+    second = await _meeting(database, _context(catalogs, rules, clock))
+    async with database.session() as session:
+        await cancel_appointment(session, _context(catalogs, rules, clock), appointment_id=second)
+    before = _keys_and_states(await messages(database))
+    later = MEETING + timedelta(days=1)
+
+    for batch, reason in (
+        ([Move(first, later), Move(second, later)], f"meeting {second} is cancelled"),
+        ([Move(first, later), Move(first, later + timedelta(hours=1))], "once in a batch"),
+        ([Move(first, later), Move(first + 1000, later)], f"no meeting with id {first + 1000}"),
+    ):
+        with pytest.raises(AppointmentError, match=reason):
+            async with database.session() as session:
+                await move_appointments(session, _context(catalogs, rules, clock), batch)
+
+    assert _keys_and_states(await messages(database)) == before
+    async with database.read() as session:
+        appointment = await session.get(Appointment, first)
+        assert appointment is not None and appointment.version == 1

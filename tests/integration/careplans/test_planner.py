@@ -217,6 +217,47 @@ async def test_check_ins_suppressed_by_stop_are_planned_again_after_start(
     ] * 2
 
 
+async def test_participants_are_planned_in_batches_and_bad_data_stops_only_its_owner(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    names = ("Jonas Kragh", "Sara Holm", "Ali Berg")
+    people = [
+        await enrol(database, now=clock.now(), release_date=RELEASE, name=name) for name in names
+    ]
+    async with database.session() as session:  # a stray check-in where Sara's first one goes
+        session.add(
+            Checkin(participant_id=people[1], scheduled_for=utc(1, 12), status=CheckinStatus.ASKED)
+        )
+
+    run = await plan_checkins(database, clock, rules, catalogs, batch_size=2)
+
+    assert run == PlannerRun(planned=4)
+    planned = {m.participant_id for m in await messages(database, kind=MessageKind.CHECKIN)}
+    assert planned == {people[0], people[2]}  # Sara's batch-mate Jonas is planned all the same
+
+
+async def test_an_own_plan_is_followed_whatever_the_release_date(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    participant_id = await enrol(database, now=clock.now(), release_date=date(2024, 1, 1))
+    await enrol(database, now=clock.now(), release_date=date(2024, 1, 1), name="Sara Holm")
+    async with database.session() as session:
+        await set_plan_override(
+            session,
+            rules,
+            participant_id=participant_id,
+            override={"plan": "0..1200 weekly"},
+            now=clock.now(),
+        )
+
+    assert await plan_checkins(database, clock, rules, catalogs) == PlannerRun(planned=2)
+    # 1 January 2024 was a Monday, so weekly check-ins still fall on Mondays.
+    assert [(key, due) for key, due, _ in await _checkins(database)] == [
+        (f"checkin:{participant_id}:2026-01-12", utc(1, 12)),
+        (f"checkin:{participant_id}:2026-01-19", utc(1, 19)),
+    ]
+
+
 async def test_planned_check_ins_take_the_wording_an_admin_saved_later(
     database: Database, rules: CareRules, clock: FakeClock
 ) -> None:

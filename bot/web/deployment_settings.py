@@ -222,6 +222,7 @@ NOT_SHOWN: Mapping[str, str] = {
     "twilio_api_url": "technical: a provider's address",
     "host": "technical: where the process listens",
     "port": "technical: where the process listens",
+    "web_processes": "technical: how many processes serve that port",
     "dispatch_batch_size": "throughput tuning",
     "dispatch_concurrency": "throughput tuning",
     "dispatch_interval_seconds": "throughput tuning",

@@ -183,11 +183,6 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, Value, str], ...]], ...] = (
                 "The address SMS and Telegram providers call.",
             ),
             (
-                "web_processes",
-                lambda s: str(s.web_processes),
-                "Web processes serving on one port (several only with PostgreSQL).",
-            ),
-            (
                 "twilio_account_sid",
                 lambda s: _channel(s.twilio_enabled),
                 "SMS through Twilio.",
@@ -320,9 +315,6 @@ DANISH: Mapping[str, str] = {
         "Alarmer til én mentor inden for dette tidsrum kommer som én besked."
     ),
     "The database (its password is never shown).": "Databasen (adgangskoden vises aldrig).",
-    "Web processes serving on one port (several only with PostgreSQL).": (
-        "Webprocesser på én port (flere kun med PostgreSQL)."
-    ),
     "The address SMS and Telegram providers call.": (
         "Adressen, som SMS- og Telegram-udbyderne kalder."
     ),

@@ -702,9 +702,12 @@ async def fill(database: Database, participants: int, now: datetime) -> None:
         # Questions point at their answers, answers at their questions: a cycle no insert
         # order satisfies, so the answers' back-references are filled in afterwards. An
         # answer is always the row right after its question.
+        # Answered questions are closed for the escalation ladder (STOPPED), as a live service
+        # leaves them; otherwise its first escalation tick would work through them all.
         await connection.execute(
             text(
-                "UPDATE messages SET answered_by_id = id + 1 WHERE direction = 'out' "
+                "UPDATE messages SET answered_by_id = id + 1, escalation_step = 3 "
+                "WHERE direction = 'out' "
                 "AND expects_reply AND EXISTS (SELECT 1 FROM messages AS answer "
                 "WHERE answer.id = messages.id + 1 AND answer.in_reply_to_id = messages.id)"
             )
@@ -737,8 +740,12 @@ def _fresh_original(engine: str, participants: int) -> bool:
     )
 
 
+# Raise when the generator writes something different: cached originals are then rebuilt.
+GENERATOR_VERSION = "2"
+
+
 def _fingerprint() -> str:
-    return hashlib.sha256((DATA_KEY + LOOKUP_KEY).encode()).hexdigest()[:16]
+    return hashlib.sha256((DATA_KEY + LOOKUP_KEY + GENERATOR_VERSION).encode()).hexdigest()[:16]
 
 
 def _asyncpg_dsn(database: str) -> str:

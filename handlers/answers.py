@@ -163,6 +163,7 @@ async def _link(
 ) -> None:
     inbound.in_reply_to_id = question.id
     question.answered_by_id = inbound.id
+    question.answered_at = inbound.received_at
     await session.flush()
     await session.execute(
         update(Message)
@@ -173,7 +174,7 @@ async def _link(
             Message.answered_by_id.is_(None),
             same_subject,
         )
-        .values(answered_by_id=inbound.id)
+        .values(answered_by_id=inbound.id, answered_at=inbound.received_at)
         .execution_options(synchronize_session=False)
     )
 

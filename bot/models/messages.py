@@ -103,8 +103,8 @@ class Message(Base):
         Index("ix_messages_provider", "channel", "provider_id"),
         # The overview's "gone quiet" list: when did this participant last write to us?
         Index("ix_messages_inbound", "participant_id", "direction", "received_at"),
-        # The statistics: check-ins sent in a period, and questions sent in a period with the
-        # answer they got, counted from the index alone (every column the counts need). Each
+        # The statistics: check-ins sent in a period, and questions sent in a period with when
+        # they were answered, counted from the index alone (every column the counts need). Each
         # leads with the column the query compares for equality, so SQLite picks it even
         # before ANALYZE has run (it would otherwise walk ix_messages_status_send_after).
         Index(
@@ -120,7 +120,7 @@ class Message(Base):
             "expects_reply",
             "sent_at",
             "participant_id",
-            "answered_by_id",
+            "answered_at",
         ),
     )
 
@@ -163,6 +163,9 @@ class Message(Base):
     answered_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL")
     )
+    # When that answer arrived (its ``received_at``), set with ``answered_by_id``: the
+    # statistics' time to reply reads it from ``ix_messages_questions_sent`` alone.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalation_step: Mapped[int] = mapped_column(default=0)
 
     # Incoming: when it arrived, what it meant, which question it answered.

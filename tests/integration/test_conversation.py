@@ -110,6 +110,8 @@ async def test_consent_yes_records_every_purpose_with_the_question_text(database
     assert all(c.channel is ChannelKind.SMS and c.method is ConsentMethod.REPLY for c in consents)
     assert all(c.given_at == clock.now() for c in consents)
     assert inbound.in_reply_to_id == question.id and asked.answered_by_id == inbound.id
+    # The statistics' time to reply reads when the question was answered from the question.
+    assert asked.answered_at == inbound.received_at == clock.now()
     assert inbound.intent == "yes" and inbound.participant_id == participant.id
     reply = await reply_of(database, handled)
     assert reply.kind == MessageKind.CONSENT_REPLY
@@ -180,6 +182,7 @@ async def test_declined_meeting_alerts_the_mentor_at_once(database, clock):
     assert alert.appointment_id == appointment.id and alert.participant_id == participant.id
     # The nudge and the question it nudged are both answered, so escalation stops for both.
     assert first.answered_by_id == handled.message_id == second.answered_by_id
+    assert first.answered_at == clock.now() == second.answered_at
     assert (await reply_of(database, handled)).body == CATALOGS.render("da", texts.MEETING_DECLINED)
 
 

@@ -136,3 +136,32 @@ async def test_encryption_migration_refuses_clear_text_rows_it_cannot_encrypt(
     with pytest.raises(Exception, match="cannot encrypt existing rows in addresses"):
         await upgrade(empty_database)
     assert await current_revision(empty_database) == "0001"
+
+
+async def test_answered_questions_get_their_answer_time_on_upgrade(
+    empty_database: Database,
+) -> None:
+    """0010 fills ``answered_at`` of questions answered before it, from their answers."""
+    await upgrade(empty_database, "0009")
+    columns = "direction, kind, body, expects_reply, urgent, status, attempts, escalation_step"
+    async with empty_database.session() as session:
+        for row in (
+            "1, 'in', 'inbound', '4', false, false, 'received', 0, 0, '2026-03-02 10:15:00'",
+            "2, 'out', 'checkin', 'Hvordan går det?', true, false, 'sent', 1, 3, NULL",
+            "3, 'out', 'checkin', 'Hvordan går det?', true, false, 'sent', 1, 0, NULL",
+        ):
+            await session.execute(
+                text(
+                    f"INSERT INTO messages (id, {columns}, received_at, created_at)"
+                    f" VALUES ({row}, CURRENT_TIMESTAMP)"
+                )
+            )
+        await session.execute(text("UPDATE messages SET answered_by_id = 1 WHERE id = 2"))
+    await upgrade(empty_database)
+    async with empty_database.read() as session:
+        answered = (
+            await session.execute(text("SELECT id, answered_at FROM messages ORDER BY id"))
+        ).all()
+    # Only the answered question has a time: its answer's (the answer and the open one none).
+    assert [(row[0], row[1] is None) for row in answered] == [(1, True), (2, False), (3, True)]
+    assert str(answered[1][1]).startswith("2026-03-02 10:15:00")

@@ -113,7 +113,8 @@ class Programme:
                 )
                 db.add(answer)
                 await db.flush()
-                asked.answered_by_id = answer.id
+                # As the conversation service links an answer (handlers.answers).
+                asked.answered_by_id, asked.answered_at = answer.id, answer.received_at
 
     async def meeting(
         self,

@@ -67,7 +67,8 @@ async def _checkin(desk: Desk, participant: Participant, *, answered: bool, hour
             )
             db.add(reply)
             await db.flush()
-            question.answered_by_id = reply.id
+            # As the conversation service links an answer (handlers.answers).
+            question.answered_by_id, question.answered_at = reply.id, reply.received_at
 
 
 async def test_the_status_table_counts_outcomes_per_site_and_in_total(desk: Desk) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.models import ChannelKind, Direction, Message, MessageStatus, ReplyChoices
+from bot.models.base import usually
 
 # Set on a session that planned something, so the runtime can wake the dispatcher after commit.
 PLANNED_FLAG = "brobygger_planned"
@@ -127,10 +128,13 @@ async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
 
 
 async def cancel(session: AsyncSession, *where: ColumnElement[bool], now: datetime) -> int:
-    """Mark planned messages matching ``where`` cancelled (the rows stay, for the log)."""
+    """Mark planned messages matching ``where`` cancelled (the rows stay, for the log).
+
+    ``where`` names the subject (a participant, meetings): the database should find its rows
+    by that, not walk every planned message (see :class:`bot.models.base.usually`)."""
     result = await session.execute(
         update(Message)
-        .where(Message.status == MessageStatus.PLANNED, *where)
+        .where(usually(Message.status == MessageStatus.PLANNED), *where)
         .values(status=MessageStatus.CANCELLED, finished_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -2,7 +2,8 @@
 
 ``plan_of(database, call)`` runs ``call(session)`` in a transaction it rolls back, captures the
 one statement on ``messages`` it sent to the driver (with its parameters, as sent), and returns
-the engine's plan for it as text (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL).
+the engine's plan for it as text (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL);
+``plans_of`` does the same for every statement it sent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from bot.db import Database
 async def plan_of(
     database: Database, call: Callable[[AsyncSession], Awaitable[object]], table: str = "messages"
 ) -> str:
+    plans = await plans_of(database, call, table)
+    if len(plans) != 1:
+        raise AssertionError(f"expected one statement on {table}, got {len(plans)}")
+    return plans[0]
+
+
+async def plans_of(
+    database: Database, call: Callable[[AsyncSession], Awaitable[object]], table: str = "messages"
+) -> list[str]:
+    """The plan of every statement on ``table`` that ``call`` sent, in order."""
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: object, _cursor: object, sql: str, parameters: Any, *_: object) -> None:
@@ -33,10 +44,10 @@ async def plan_of(
             await connection.rollback()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    if len(sent) != 1:
-        raise AssertionError(f"expected one statement on {table}, got {len(sent)}")
-    [(sql, parameters)] = sent
     explain = "EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN "
+    plans = []
     async with database.engine.connect() as connection:
-        rows = await connection.exec_driver_sql(explain + sql, parameters)
-        return "\n".join(" ".join(str(value) for value in row) for row in rows)
+        for sql, parameters in sent:
+            rows = await connection.exec_driver_sql(explain + sql, parameters)
+            plans.append("\n".join(" ".join(str(value) for value in row) for row in rows))
+    return plans

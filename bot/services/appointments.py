@@ -41,6 +41,7 @@ from bot.models import (
     Participant,
     ParticipantStatus,
 )
+from bot.models.base import usually
 from bot.outbox import cancel, plan, plan_many
 from bot.services.alerts import raise_alert
 from bot.services.meeting_messages import (
@@ -180,7 +181,7 @@ async def move_appointments(
             None if move.place is None else _checked_place(move.place, allow_sensitive_place)
         )
         _require_future(move.starts_at, context.now)
-    await _withdraw_pending(session, ids, context.now)
+    await withdraw_pending(session, ids, context.now)
     moved = []
     for move, place in zip(moves, places, strict=True):
         appointment = found[move.appointment_id]
@@ -218,7 +219,7 @@ async def cancel_appointment(
     appointment = await _scheduled_locked(session, appointment_id)
     participant = await session.get(Participant, appointment.participant_id)
     assert participant is not None
-    await _withdraw_pending(session, [appointment.id], context.now)
+    await withdraw_pending(session, [appointment.id], context.now)
     appointment.status = AppointmentStatus.CANCELLED
     if appointment.starts_at > context.now and participant.status is ParticipantStatus.ACTIVE:
         await plan(
@@ -343,8 +344,11 @@ def _require_future(starts_at: datetime, now: datetime) -> None:
         raise AppointmentError("a meeting must start in the future")
 
 
-async def _withdraw_pending(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    """Cancel what has not gone yet and stop the ladders of questions about the old time."""
+async def withdraw_pending(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """Cancel what has not gone yet about these meetings and stop the ladders of questions
+    about their old time. Both statements find the rows by ``ix_messages_appointment_id``
+    (moving 1,000 meetings took 15 s at 100,000 participants on SQLite when they walked every
+    planned message or every question instead)."""
     for start in range(0, len(ids), IN_LIST):
         batch = ids[start : start + IN_LIST]
         await cancel(session, Message.appointment_id.in_(batch), now=now)
@@ -352,7 +356,7 @@ async def _withdraw_pending(session: AsyncSession, ids: Sequence[int], now: date
             update(Message)
             .where(
                 Message.appointment_id.in_(batch),
-                Message.expects_reply.is_(True),
+                usually(Message.expects_reply.is_(True)),
                 Message.answered_by_id.is_(None),
             )
             .values(escalation_step=EscalationStep.STOPPED)

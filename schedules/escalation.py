@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -89,53 +89,91 @@ def no_reply_alert_key(question_id: int) -> str:
     return f"no_reply:message:{question_id}"
 
 
+# Questions per unit of work. After an outage at 100,000 participants the backlog can hold
+# hundreds of thousands of overdue questions: taken in one unit of work, SQLite's write lock
+# was held for over 20 minutes (every page that audits failed meanwhile). A batch holds it for
+# a fraction of a second, and what one batch did stays done if a later one fails.
+BATCH = 200
+
+
+def _overdue(now: datetime, after_id: int, limit: int) -> Select[Message]:
+    """The next ``limit`` questions after ``after_id`` whose deadline has passed unanswered."""
+    return (
+        select(Message)
+        .where(
+            Message.expects_reply.is_(True),
+            Message.kind.in_(QUESTION_KINDS),
+            Message.deadline_at.is_not(None),
+            Message.deadline_at <= now,
+            Message.status.in_(ASKED),
+            Message.escalation_step.in_((WAITING, NUDGED)),
+            Message.id > after_id,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+
+
 async def escalate_unanswered(
-    database: Database, clock: Clock, rules: CareRules, catalogs: Catalogs
+    database: Database,
+    clock: Clock,
+    rules: CareRules,
+    catalogs: Catalogs,
+    *,
+    batch: int = BATCH,
 ) -> EscalationRun:
-    """Take the next step on every question whose deadline has passed (one unit of work)."""
+    """Take the next step on every question whose deadline has passed, ``batch`` questions per
+    unit of work, in id order (a question left waiting, say nudged but not yet due for the
+    mentor, is not read again in the same tick)."""
     now = clock.now()
-    nudged = alerted = stopped = 0
     async with database.session() as session:
         await _mark_asked_checkins(session)
-        questions = await session.scalars(
-            select(Message)
-            .where(
-                Message.expects_reply.is_(True),
-                Message.kind.in_(QUESTION_KINDS),
-                Message.deadline_at.is_not(None),
-                Message.deadline_at <= now,
-                Message.status.in_(ASKED),
-                Message.escalation_step.in_((WAITING, NUDGED)),
-            )
-            .order_by(Message.id)
-        )
-        for question in list(questions):
-            if await _answered_or_moot(session, question, now):
-                stopped += await _advance(session, question, STOPPED)
-                continue
-            assert question.deadline_at is not None
-            steps = escalation_steps(
-                question.deadline_at,
-                mentor_after=rules.mentor_alert_after,
-                consultant_after=rules.consultant_alert_after,
-                quiet=rules.quiet,
-                tz=rules.tz,
-            )
-            if question.escalation_step == WAITING and await _advance(session, question, NUDGED):
-                nudge = await _nudge(session, question, steps.nudge_at, rules, catalogs)
-                await plan(session, nudge)
-                nudged += 1
-            elif (
-                question.escalation_step == NUDGED
-                and await _mentor_alert_due(session, question, steps.mentor_alert_at, rules, now)
-                and await _advance(session, question, ALERTED)
-            ):
-                await _raise_no_reply(session, question, now)
-                alerted += 1
-    run = EscalationRun(nudged, alerted, stopped)
+    counts = {"nudged": 0, "alerted": 0, "stopped": 0}
+    after_id = 0
+    while True:
+        async with database.session() as session:
+            questions = list(await session.scalars(_overdue(now, after_id, batch)))
+            for question in questions:
+                step = await _next_step(session, question, now, rules, catalogs)
+                if step is not None:
+                    counts[step] += 1
+        if len(questions) < batch:
+            break
+        after_id = questions[-1].id
+    run = EscalationRun(**counts)
     if run != EscalationRun():
-        logger.info("escalation: %d nudged, %d alerted, %d stopped", nudged, alerted, stopped)
+        logger.info(
+            "escalation: %(nudged)d nudged, %(alerted)d alerted, %(stopped)d stopped", counts
+        )
     return run
+
+
+async def _next_step(
+    session: AsyncSession, question: Message, now: datetime, rules: CareRules, catalogs: Catalogs
+) -> str | None:
+    """One question's next step, if one is due and nobody took it first: the name of the
+    step taken ("stopped", "nudged", "alerted"), else None."""
+    if await _answered_or_moot(session, question, now):
+        return "stopped" if await _advance(session, question, STOPPED) else None
+    assert question.deadline_at is not None
+    steps = escalation_steps(
+        question.deadline_at,
+        mentor_after=rules.mentor_alert_after,
+        consultant_after=rules.consultant_alert_after,
+        quiet=rules.quiet,
+        tz=rules.tz,
+    )
+    if question.escalation_step == WAITING and await _advance(session, question, NUDGED):
+        await plan(session, await _nudge(session, question, steps.nudge_at, rules, catalogs))
+        return "nudged"
+    if (
+        question.escalation_step == NUDGED
+        and await _mentor_alert_due(session, question, steps.mentor_alert_at, rules, now)
+        and await _advance(session, question, ALERTED)
+    ):
+        await _raise_no_reply(session, question, now)
+        return "alerted"
+    return None
 
 
 async def _advance(session: AsyncSession, question: Message, step: int) -> int:

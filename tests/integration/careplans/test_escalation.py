@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.clock import FakeClock
 from bot.config import load_settings
@@ -67,7 +67,7 @@ async def _answer(database: Database, question_id: int, at: datetime) -> None:
         )
         session.add(reply)
         await session.flush()
-        question.answered_by_id = reply.id
+        question.answered_by_id, question.answered_at = reply.id, reply.received_at
 
 
 async def test_an_unanswered_check_in_gets_one_nudge_then_one_mentor_alert(
@@ -206,3 +206,30 @@ async def test_no_ladder_for_a_citizen_who_said_stop(
     clock.set(ASKED + timedelta(days=2))
     assert await escalate_unanswered(database, clock, rules, catalogs) == EscalationRun(stopped=1)
     assert await messages(database, kind=MessageKind.CHECKIN_NUDGE) == []
+
+
+async def test_a_backlog_is_worked_in_batches_each_its_own_unit_of_work(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    """After an outage the ladder may owe hundreds of thousands of steps: one unit of work per
+    batch keeps SQLite's write lock short, and every question is still taken exactly once."""
+    for name in ("Jonas Kragh", "Mette Lund", "Ole Brask", "Sara Holm", "Anders Vig"):
+        await enrol(database, now=clock.now(), release_date=RELEASE, name=name)
+    await plan_checkins(database, clock, rules, catalogs)
+    clock.set(ASKED)
+    await mark_sent(database, clock.now())
+    questions = await messages(database, kind=MessageKind.CHECKIN, status=MessageStatus.SENT)
+    assert len(questions) == 5
+    commits: list[object] = []
+    event.listen(database.engine.sync_engine, "commit", commits.append)
+
+    clock.set(ASKED + timedelta(hours=24))
+    run = await escalate_unanswered(database, clock, rules, catalogs, batch=2)
+
+    # The sent check-ins marked asked, then three batches of questions: 2, 2 and 1.
+    assert (run, len(commits)) == (EscalationRun(nudged=5), 4)
+    nudges = await messages(database, kind=MessageKind.CHECKIN_NUDGE)
+    assert sorted(str(nudge.dedupe_key) for nudge in nudges) == sorted(
+        f"message:{question.id}:nudge" for question in questions
+    )
+    assert await escalate_unanswered(database, clock, rules, catalogs, batch=2) == EscalationRun()

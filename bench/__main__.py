@@ -19,10 +19,16 @@ BENCHMARKS = ("dispatch", "workers", "planning", "outage", "webhook", "dashboard
 def pivot(rows: list[Row]) -> str:
     """One line per measurement, one column per engine and size: "median / p99", a missed
     target in bold. The shape of the READMEs' results table."""
-    columns = sorted({(row.engine, row.participants) for row in rows})
+    # SQLite first: the embedded default.
+    columns = sorted(
+        {(row.engine, row.participants) for row in rows},
+        key=lambda column: (column[0] != "sqlite", column[1]),
+    )
     lines: dict[tuple[str, str, str, str], dict[tuple[str, int], str]] = {}
     for row in rows:
         cell = number(row.median) + ("" if row.p99 is None else f" / {number(row.p99)}")
+        if row.median is None and row.met is not None:
+            cell = "yes" if row.met else "no"  # a check, not a number (e.g. "index used")
         if row.met is False:
             cell = f"**{cell}**"
         lines.setdefault((row.benchmark, row.what, row.unit, row.target), {})[
@@ -40,7 +46,8 @@ def pivot(rows: list[Row]) -> str:
 
 
 def summary() -> str:
-    """Every results file there is, in the order of ``BENCHMARKS``: the pivot, then each row."""
+    """Every results file there is, in the order of ``BENCHMARKS``: the rows with a target
+    (the READMEs' table), every measurement, then each row with its extras' machine."""
     rows: list[Row] = []
     machines = []
     for name in BENCHMARKS:
@@ -50,8 +57,12 @@ def summary() -> str:
         document = json.loads(path.read_text())
         machines.append(f"- {name}: {document['machine']}")
         rows.extend(Row(**row) for row in document["rows"])
+    targeted = [row for row in rows if row.target]
     return "\n\n".join(
         [
+            "The targets (median / p99; a missed target in bold):",
+            pivot(targeted),
+            "Every measurement:",
             pivot(rows),
             "Every row:",
             table(rows),

@@ -1,9 +1,10 @@
 """A synthetic programme at a chosen size, for the benchmarks (``python -m bench.programme``).
 
-``programme_copy(engine, participants)`` builds the original once per engine and size (SQLite:
-``~/.cache/brobygger-bench/programme-<size>.db``, or under ``BROBYGGER_BENCH_CACHE``;
-PostgreSQL: database ``bench_original_<size>``) and hands
-out a private copy of it (a file copy, or ``CREATE DATABASE ... TEMPLATE``), so a benchmark may
+``programme_copy(engine, participants)`` builds the original once per engine, size, schema
+revision and generator (SQLite: ``~/.cache/brobygger-bench/programme-<key>.db``, or under
+``BROBYGGER_BENCH_CACHE``; PostgreSQL: database ``bench_original_<key>``, where the key is
+``<size>_<revision>_<generator fingerprint>``: checkouts at different schemas keep their own
+originals side by side instead of rebuilding each other's) and hands out a private copy of it (a file copy, or ``CREATE DATABASE ... TEMPLATE``), so a benchmark may
 change its copy freely. Rows are timed relative to when the original was built; an original older
 than ``MAX_AGE`` is rebuilt, because "asked within the last day" must stay true, and so is one
 built at an older schema revision.
@@ -201,6 +202,7 @@ _MESSAGE_DEFAULTS: dict[str, Any] = {
     "finished_at": None,
     "deadline_at": None,
     "escalation_step": 0,
+    "answered_at": None,
     "received_at": None,
     "intent": None,
     "intent_value": None,
@@ -317,6 +319,7 @@ class _Generator:
             "simulator": f"sim-{index}",
         }[channel]
         mentor = self.mentor_id(index % self.mentors)
+        consultant = self.consultant_id((prison // 2) % self.consultants)
         rows.participants.append(
             {
                 "id": pid,
@@ -325,7 +328,7 @@ class _Generator:
                 "prison_id": prison + 1,
                 "jobcentre_id": PRISONS + (index * 7) % JOBCENTRES + 1,
                 "mentor_id": mentor,
-                "consultant_id": self.consultant_id((prison // 2) % self.consultants),
+                "consultant_id": consultant,
                 "release_date": release,
                 "status": "active" if active else "closed",
                 "opted_out_at": None,
@@ -365,7 +368,7 @@ class _Generator:
                     "withdrawn_at": None,
                 }
             )
-        talk = _Conversation(self, rows, pid, channel, address, language, mentor)
+        talk = _Conversation(self, rows, pid, channel, address, language, mentor, consultant)
         talk.question_answered(
             "consent_request",
             enrolled,
@@ -439,6 +442,7 @@ class _Conversation:
         address: str,
         language: str,
         mentor_id: int,
+        consultant_id: int,
     ) -> None:
         self.g = generator
         self.rows = rows
@@ -447,6 +451,7 @@ class _Conversation:
         self.address = address
         self.language = language
         self.mentor_id = mentor_id
+        self.consultant_id = consultant_id
 
     def _message(self, **values: Any) -> int:
         message_id = self.g.take("message")
@@ -633,8 +638,11 @@ class _Conversation:
                 "created_at": at,
                 "notified_staff_id": self.mentor_id,
                 "notified_at": at,
-                "escalated_to_id": None,
-                "escalated_at": None,
+                # Open alerts (all over a day old) were escalated to the consultant a day
+                # after the mentor was told, as a live service leaves them; otherwise the first
+                # alerting tick would escalate them all in one unit of work.
+                "escalated_to_id": self.consultant_id if open_ else None,
+                "escalated_at": at + timedelta(days=1) if open_ else None,
                 "acknowledged_by_id": None if open_ else self.mentor_id,
                 "acknowledged_at": None if open_ else at + timedelta(hours=5),
                 "resolved_by_id": None if open_ else self.mentor_id,
@@ -706,7 +714,9 @@ async def fill(database: Database, participants: int, now: datetime) -> None:
         # leaves them; otherwise its first escalation tick would work through them all.
         await connection.execute(
             text(
-                "UPDATE messages SET answered_by_id = id + 1, escalation_step = 3 "
+                "UPDATE messages SET answered_by_id = id + 1, escalation_step = 3, "
+                "answered_at = (SELECT answer.received_at FROM messages AS answer "
+                "WHERE answer.id = messages.id + 1) "
                 "WHERE direction = 'out' "
                 "AND expects_reply AND EXISTS (SELECT 1 FROM messages AS answer "
                 "WHERE answer.id = messages.id + 1 AND answer.in_reply_to_id = messages.id)"
@@ -722,8 +732,13 @@ async def fill(database: Database, participants: int, now: datetime) -> None:
                 )
 
 
+def _original_key(participants: int) -> str:
+    """What an original is named by: its size, schema revision and generator."""
+    return f"{participants}_{head_revision()}_{_fingerprint()[:8]}"
+
+
 def _facts_path(engine: str, participants: int) -> Path:
-    return CACHE / f"{engine}-{participants}.json"
+    return CACHE / f"{engine}-{_original_key(participants)}.json"
 
 
 def _fresh_original(engine: str, participants: int) -> bool:
@@ -732,16 +747,11 @@ def _fresh_original(engine: str, participants: int) -> bool:
     except (OSError, ValueError):
         return False
     built = datetime.fromisoformat(facts["built_at"])
-    return (
-        datetime.now(UTC) - built < MAX_AGE
-        and facts.get("data_key") == _fingerprint()
-        # A migration since the build: the service would refuse the copy, so build again.
-        and facts.get("schema") == head_revision()
-    )
+    return datetime.now(UTC) - built < MAX_AGE
 
 
 # Raise when the generator writes something different: cached originals are then rebuilt.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "4"
 
 
 def _fingerprint() -> str:
@@ -771,8 +781,8 @@ def _cache_folder() -> Path:
 
 
 def _remove_sqlite_original(participants: int) -> Path:
-    path = _cache_folder() / f"programme-{participants}.db"
-    for stale in CACHE.glob(f"programme-{participants}.db*"):
+    path = _cache_folder() / f"programme-{_original_key(participants)}.db"
+    for stale in CACHE.glob(f"programme-{_original_key(participants)}.db*"):
         stale.unlink()
     return path
 
@@ -785,7 +795,7 @@ async def build_original(engine: str, participants: int) -> float:
         path = _remove_sqlite_original(participants)
         url = f"sqlite+aiosqlite:///{path}"
     else:
-        name = f"bench_original_{participants}"
+        name = f"bench_original_{_original_key(participants)}"
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await _pg_admin(f'CREATE DATABASE "{name}"')
         url = _sqlalchemy_pg_url(name)
@@ -826,7 +836,7 @@ async def programme_copy(engine: str, participants: int) -> Programme:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     # Several benchmarks (or engineers) may ask at once: one builds, the others wait for it.
-    with (_cache_folder() / f"{engine}-{participants}.lock").open("w") as lock:
+    with (_cache_folder() / f"{engine}-{_original_key(participants)}.lock").open("w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         if not _fresh_original(engine, participants):
             seconds = await build_original(engine, participants)
@@ -836,10 +846,11 @@ async def programme_copy(engine: str, participants: int) -> Programme:
     if engine == "sqlite":
         target = CACHE / "copies" / f"{copy}.db"
         target.parent.mkdir(exist_ok=True)
-        shutil.copyfile(CACHE / f"programme-{participants}.db", target)
+        shutil.copyfile(CACHE / f"programme-{_original_key(participants)}.db", target)
         url = f"sqlite+aiosqlite:///{target}"
     else:
-        await _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "bench_original_{participants}"')
+        original = f"bench_original_{_original_key(participants)}"
+        await _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{original}"')
         url = _sqlalchemy_pg_url(copy)
     return _programme(engine, participants, url)
 

@@ -21,8 +21,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One process by default: with two pytest-xdist workers (PYTEST_WORKERS=2, about 40% faster)
+# the simulator browser test timed out twice on a loaded machine; not yet understood.
+PYTEST_WORKERS ?= 0
+
 pytest: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 migrate: $(STAMP)
 	$(BIN)/brobygger migrate

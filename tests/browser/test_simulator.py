@@ -21,8 +21,10 @@ pytestmark = pytest.mark.browser
 
 
 async def until_shown(page: Page, locator: Locator) -> None:
-    """Reload until ``locator`` is there: the dispatcher sends in the background (at most 20 s)."""
-    async with asyncio.timeout(20):
+    """Reload until ``locator`` is there: the dispatcher sends in the background. A bound, not
+    a wait: it usually takes a second, but with two test workers, Chromium and a database build
+    sharing two cores, 20 s once ran out (at most 60 s)."""
+    async with asyncio.timeout(60):
         while not await locator.count():
             await asyncio.sleep(0.3)
             await page.reload()

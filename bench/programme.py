@@ -2,12 +2,12 @@
 
 ``programme_copy(engine, participants)`` builds the original once per engine, size, schema
 revision and generator (SQLite: ``~/.cache/brobygger-bench/programme-<key>.db``, or under
-``BROBYGGER_BENCH_CACHE``; PostgreSQL: database ``bench_original_<key>``, where the key is
-``<size>_<revision>_<generator fingerprint>``: checkouts at different schemas keep their own
-originals side by side instead of rebuilding each other's) and hands out a private copy of it (a file copy, or ``CREATE DATABASE ... TEMPLATE``), so a benchmark may
-change its copy freely. Rows are timed relative to when the original was built; an original older
-than ``MAX_AGE`` is rebuilt, because "asked within the last day" must stay true, and so is one
-built at an older schema revision.
+``BROBYGGER_BENCH_CACHE``; PostgreSQL: database ``bench_original_<key>``, the key being
+``<size>_<revision>_<generator fingerprint>``, so checkouts at different schemas keep their own
+originals side by side instead of rebuilding each other's) and hands out a private copy of it
+(a file copy, or ``CREATE DATABASE ... TEMPLATE``), so a benchmark may change its copy freely.
+Rows are timed relative to when the original was built; an original older than ``MAX_AGE`` is
+rebuilt, because "asked within the last day" must stay true.
 
 What the programme holds (every name invented, every encrypted column really encrypted with the
 bench keys, ~10 messages per participant):

@@ -15,16 +15,23 @@
    from when quiet hours let the notice go) goes to the consultant, once.
 
 Notices to staff respect quiet hours like any other message (they are not urgent).
+
+Each step works through its rows ``BATCH`` per unit of work (``schedules.batches``): after an
+outage the backlog may hold thousands of alerts, and one unit of work over them all held
+SQLite's write lock long enough for webhooks to fail. Alerts for one person that fall into two
+batches of the same tick are two notices at most: the second batch finds the digest window
+just opened and leaves its alerts for the digest at the window's end.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -48,6 +55,7 @@ from bot.models import (
 )
 from bot.outbox import Planned, plan
 from bot.services.alerts import raise_alert
+from schedules.batches import BATCH, in_batches
 from schedules.care_rules import CareRules
 from schedules.quiet_hours import next_allowed
 
@@ -64,14 +72,33 @@ class AlertingRun:
 
 
 async def notify_alerts(
-    database: Database, clock: Clock, rules: CareRules, catalogs: Catalogs
+    database: Database,
+    clock: Clock,
+    rules: CareRules,
+    catalogs: Catalogs,
+    *,
+    batch: int = BATCH,
 ) -> AlertingRun:
-    """One pass of steps 1-4 of the module doc, in one unit of work."""
+    """One pass of steps 1-4 of the module doc, ``batch`` rows per unit of work."""
     now = clock.now()
-    async with database.session() as session:
-        raised = await _raise_delivery_alerts(session, now)
-        notices = await _notify_new(session, now, rules, catalogs)
-        escalated = await _escalate_unacknowledged(session, now, rules, catalogs)
+    raised = notices = escalated = 0
+
+    async def raise_for(session: AsyncSession, problems: list[Message]) -> None:
+        nonlocal raised
+        raised += await _raise_delivery_alerts(session, problems, now)
+
+    async def notify(session: AsyncSession, alerts: list[Alert]) -> None:
+        nonlocal notices
+        notices += await _notify_new(session, alerts, now, rules, catalogs)
+
+    async def escalate(session: AsyncSession, alerts: list[Alert]) -> None:
+        nonlocal escalated
+        escalated += await _escalate_unacknowledged(session, alerts, now, rules, catalogs)
+
+    await in_batches(database, _delivery_problems, raise_for, size=batch)
+    await in_batches(database, _new_alerts, notify, size=batch)
+    overdue = functools.partial(_unacknowledged, now - rules.consultant_alert_after)
+    await in_batches(database, overdue, escalate, size=batch)
     run = AlertingRun(raised, notices, escalated)
     if run != AlertingRun():
         logger.info("alerts: %d raised, %d notices, %d escalated", raised, notices, escalated)
@@ -81,8 +108,9 @@ async def notify_alerts(
 # --- 1. Delivery problems ---------------------------------------------------------------------
 
 
-async def _raise_delivery_alerts(session: AsyncSession, now: datetime) -> int:
-    problems = await session.scalars(
+def _delivery_problems(after_id: int, limit: int) -> Select[Message]:
+    """Citizens' messages that failed or found no address, not yet linked to an alert."""
+    return (
         select(Message)
         .where(
             Message.direction == Direction.OUT,
@@ -93,11 +121,18 @@ async def _raise_delivery_alerts(session: AsyncSession, now: datetime) -> int:
                 (Message.status == MessageStatus.SUPPRESSED)
                 & Message.error.contains(NO_REACHABLE_ADDRESS)
             ),
+            Message.id > after_id,
         )
         .order_by(Message.id)
+        .limit(limit)
     )
+
+
+async def _raise_delivery_alerts(
+    session: AsyncSession, problems: list[Message], now: datetime
+) -> int:
     raised = 0
-    for message in list(problems):
+    for message in problems:
         reason = (
             AlertReason.DELIVERY_FAILED
             if message.status is MessageStatus.FAILED
@@ -148,20 +183,30 @@ async def _staff(session: AsyncSession, staff_id: int | None) -> Staff | None:
     return await session.get(Staff, staff_id) if staff_id is not None else None
 
 
-async def _notify_new(
-    session: AsyncSession, now: datetime, rules: CareRules, catalogs: Catalogs
-) -> int:
-    new_alerts = await session.scalars(
+def _new_alerts(after_id: int, limit: int) -> Select[Alert]:
+    """Open alerts nobody has been told about yet."""
+    return (
         select(Alert)
         .where(
             Alert.notified_at.is_(None),
             Alert.acknowledged_at.is_(None),
             Alert.resolved_at.is_(None),
+            Alert.id > after_id,
         )
         .order_by(Alert.id)
+        .limit(limit)
     )
+
+
+async def _notify_new(
+    session: AsyncSession,
+    new_alerts: list[Alert],
+    now: datetime,
+    rules: CareRules,
+    catalogs: Catalogs,
+) -> int:
     waiting: dict[int, tuple[_Recipient, list[tuple[Alert, Participant]]]] = {}
-    for alert in list(new_alerts):
+    for alert in new_alerts:
         participant = await session.get(Participant, alert.participant_id)
         if participant is None:
             alert.notified_at = now  # the citizen was erased; only the dashboard shows it
@@ -308,22 +353,32 @@ async def _score(session: AsyncSession, alert: Alert, question: Message | None) 
 # --- 4. Escalation to the consultant ----------------------------------------------------------
 
 
-async def _escalate_unacknowledged(
-    session: AsyncSession, now: datetime, rules: CareRules, catalogs: Catalogs
-) -> int:
-    overdue = await session.scalars(
+def _unacknowledged(told_before: datetime, after_id: int, limit: int) -> Select[Alert]:
+    """Open alerts told about before ``told_before``, unacknowledged and not yet escalated."""
+    return (
         select(Alert)
         .where(
             Alert.notified_at.is_not(None),
-            Alert.notified_at <= now - rules.consultant_alert_after,
+            Alert.notified_at <= told_before,
             Alert.acknowledged_at.is_(None),
             Alert.resolved_at.is_(None),
             Alert.escalated_at.is_(None),
+            Alert.id > after_id,
         )
         .order_by(Alert.id)
+        .limit(limit)
     )
+
+
+async def _escalate_unacknowledged(
+    session: AsyncSession,
+    overdue: list[Alert],
+    now: datetime,
+    rules: CareRules,
+    catalogs: Catalogs,
+) -> int:
     escalated = 0
-    for alert in list(overdue):
+    for alert in overdue:
         assert alert.notified_at is not None
         told_at = next_allowed(alert.notified_at, rules.quiet, rules.tz)
         if now < told_at + rules.consultant_alert_after:

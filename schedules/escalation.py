@@ -49,6 +49,7 @@ from bot.models import (
 )
 from bot.outbox import Planned, plan
 from bot.services.alerts import raise_alert
+from schedules.batches import BATCH, in_batches
 from schedules.care_rules import CareRules
 from schedules.plans import escalation_steps
 
@@ -89,13 +90,6 @@ def no_reply_alert_key(question_id: int) -> str:
     return f"no_reply:message:{question_id}"
 
 
-# Questions per unit of work. After an outage at 100,000 participants the backlog can hold
-# hundreds of thousands of overdue questions: taken in one unit of work, SQLite's write lock
-# was held for over 20 minutes (every page that audits failed meanwhile). A batch holds it for
-# a fraction of a second, and what one batch did stays done if a later one fails.
-BATCH = 200
-
-
 def _overdue(now: datetime, after_id: int, limit: int) -> Select[Message]:
     """The next ``limit`` questions after ``after_id`` whose deadline has passed unanswered."""
     return (
@@ -123,23 +117,22 @@ async def escalate_unanswered(
     batch: int = BATCH,
 ) -> EscalationRun:
     """Take the next step on every question whose deadline has passed, ``batch`` questions per
-    unit of work, in id order (a question left waiting, say nudged but not yet due for the
-    mentor, is not read again in the same tick)."""
+    unit of work (``schedules.batches``: a backlog after an outage must not hold SQLite's write
+    lock for minutes)."""
     now = clock.now()
     async with database.session() as session:
         await _mark_asked_checkins(session)
     counts = {"nudged": 0, "alerted": 0, "stopped": 0}
-    after_id = 0
-    while True:
-        async with database.session() as session:
-            questions = list(await session.scalars(_overdue(now, after_id, batch)))
-            for question in questions:
-                step = await _next_step(session, question, now, rules, catalogs)
-                if step is not None:
-                    counts[step] += 1
-        if len(questions) < batch:
-            break
-        after_id = questions[-1].id
+
+    async def take_steps(session: AsyncSession, questions: list[Message]) -> None:
+        for question in questions:
+            step = await _next_step(session, question, now, rules, catalogs)
+            if step is not None:
+                counts[step] += 1
+
+    await in_batches(
+        database, lambda after_id, limit: _overdue(now, after_id, limit), take_steps, size=batch
+    )
     run = EscalationRun(**counts)
     if run != EscalationRun():
         logger.info(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.clock import FakeClock
 from bot.db import Database
@@ -215,3 +215,66 @@ async def test_a_citizen_without_a_reachable_address_alerts_mentor_and_consultan
     assert [m.kind for m in to_mentor + to_consultant] == [MessageKind.ALERT, MessageKind.ALERT]
     assert to_consultant[0].body == to_mentor[0].body
     assert to_mentor[0].body.startswith("Vi kan ikke længere nå Jonas Kragh på SMS eller Telegram.")
+
+
+async def test_a_backlog_of_alerts_is_told_in_batches_each_its_own_unit_of_work(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    """After an outage thousands of alerts may wait: one unit of work per batch keeps SQLite's
+    write lock short, and every mentor is still told once."""
+    clock.set(MORNING)
+    consultant_id = await add_staff(
+        database, name="Karim Nielsen", role=Role.CONSULTANT, phone="+4530000002"
+    )
+    alerts = {}
+    for number, (mentor, citizen) in enumerate(
+        [("Mette Lund", "Jonas Kragh"), ("Anders Vig", "Sara Holm"), ("Lise Brask", "Ole Dam")]
+    ):
+        mentor_id = await add_staff(
+            database, name=mentor, role=Role.MENTOR, telegram=f"70{number:02d}"
+        )
+        participant_id = await enrol(
+            database,
+            now=clock.now(),
+            release_date=date(2026, 2, 2),
+            name=citizen,
+            mentor_id=mentor_id,
+            consultant_id=consultant_id,
+        )
+        alerts[mentor_id] = await _raise(
+            database, participant_id, AlertReason.LOW_SCORE, clock.now(), f"b:{number}"
+        )
+    commits: list[object] = []
+    event.listen(database.engine.sync_engine, "commit", commits.append)
+
+    run = await notify_alerts(database, clock, rules, catalogs, batch=2)
+
+    # Delivery problems: none (one unit); new alerts: 2 and 1 (two); escalations: none (one).
+    assert (run, len(commits)) == (AlertingRun(notices=3), 4)
+    for mentor_id, alert_id in alerts.items():
+        [notice] = await messages(database, staff_id=mentor_id)
+        assert (notice.kind, notice.alert_id) == (MessageKind.ALERT, alert_id)
+    assert await notify_alerts(database, clock, rules, catalogs, batch=2) == AlertingRun()
+
+
+async def test_one_mentors_alerts_split_over_two_batches_wait_for_the_digest(
+    database: Database, catalogs: Catalogs, rules: CareRules, clock: FakeClock
+) -> None:
+    clock.set(MORNING)
+    participant_id, mentor_id, _ = await _team(database, clock)
+    first, second, third = [
+        await _raise(database, participant_id, reason, clock.now(), f"s:{reason}")
+        for reason in (AlertReason.LOW_SCORE, AlertReason.WORRYING_REPLY, AlertReason.NO_REPLY)
+    ]
+
+    # The first batch goes as one digest; the third alert finds the window just opened.
+    assert await notify_alerts(database, clock, rules, catalogs, batch=2) == AlertingRun(notices=1)
+    clock.advance(rules.digest_window)
+    assert await notify_alerts(database, clock, rules, catalogs, batch=2) == AlertingRun(notices=1)
+    digest, notice = await messages(database, staff_id=mentor_id)
+    assert (digest.kind, notice.kind, notice.alert_id) == (
+        MessageKind.ALERT_DIGEST,
+        MessageKind.ALERT,
+        third,
+    )
+    assert f"(OK {first})" in digest.body and f"(OK {second})" in digest.body

@@ -54,7 +54,11 @@ async def login(request: Request) -> Response:
     else:
         async with runtime.database.read() as db:
             staff = await db.scalar(select(Staff).where(Staff.email == email))
-        if staff is not None and staff.active and verify_password(staff.password_hash, password):
+        if (
+            staff is not None
+            and staff.active
+            and await verify_password(staff.password_hash, password)
+        ):
             limiter.succeeded(email=email)
             async with runtime.database.session() as db:
                 generation = await record_sign_in(db, staff.id, now=now)

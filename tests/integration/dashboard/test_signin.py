@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import update
 
 from bot.clock import FakeClock
@@ -30,6 +33,26 @@ async def test_a_right_password_signs_in_and_a_wrong_one_does_not(desk: Desk) ->
         overview = await client.get("/")
     assert overview.status_code == 200
     assert "Karin Konsulent" in overview.text
+
+
+async def test_the_password_is_checked_off_the_event_loop(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 costs a tenth of a second of CPU or more: on the event loop, every sign-in would
+    stall the webhooks and sends of the whole process meanwhile."""
+    checked_on: list[int] = []
+    real_verify = PasswordHasher.verify
+
+    def verify(hasher: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        checked_on.append(threading.get_ident())
+        return real_verify(hasher, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)  # a spy on the library, the boundary
+    consultant = await desk.staff(Role.CONSULTANT, "Karin Konsulent")
+    async with desk.client() as client:
+        response = await desk.sign_in(client, consultant.email)
+    assert response.status_code == 303
+    assert checked_on and threading.get_ident() not in checked_on
 
 
 async def test_the_session_cookie_is_httponly_and_samesite(desk: Desk) -> None:

@@ -127,6 +127,31 @@ async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
     return created
 
 
+@functools.cache
+def _insert_each_ignoring_duplicates(dialect: str) -> Any:
+    """``_insert_ignoring_duplicates`` that also names each new row's dedupe key, so the ids
+    can be matched to what was planned (built once per dialect)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(Message.__table__)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message.id, Message.dedupe_key)
+    )
+
+
+async def plan_each(session: AsyncSession, messages: Sequence[Planned]) -> list[int | None]:
+    """Plan a batch in one statement; the new id of each message in order, None for a dedupe
+    key planned before (as :func:`plan` returns for one)."""
+    if not messages:
+        return []
+    statement = _insert_each_ignoring_duplicates(_dialect(session))
+    result = await session.execute(statement, [message.row() for message in messages])
+    new_ids: dict[str, int] = {key: new_id for new_id, key in result.all()}
+    if new_ids:
+        session.info[PLANNED_FLAG] = True
+    return [new_ids.pop(message.dedupe_key, None) for message in messages]
+
+
 async def cancel(session: AsyncSession, *where: ColumnElement[bool], now: datetime) -> int:
     """Mark planned messages matching ``where`` cancelled (the rows stay, for the log).
 

@@ -17,11 +17,15 @@ def public_url(request: Request, base: str) -> str:
     return f"{base}{request.url.path}" + (f"?{query}" if query else "")
 
 
+def is_signed(auth_token: str, url: str, form: FormData, signature: str) -> bool:
+    """Whether ``signature`` is Twilio's for ``url`` (as Twilio called it) and ``form``."""
+    return bool(signature) and bool(RequestValidator(auth_token).validate(url, form, signature))
+
+
 async def verified_form(request: Request, *, auth_token: str, base_url: str) -> FormData:
     """The request's form if Twilio signed it; otherwise 403 and nothing is read further."""
     signature = request.headers.get("X-Twilio-Signature", "")
     form = await request.form()
-    validator = RequestValidator(auth_token)
-    if not signature or not validator.validate(public_url(request, base_url), form, signature):
+    if not is_signed(auth_token, public_url(request, base_url), form, signature):
         raise HTTPException(status_code=403, detail="invalid Twilio signature")
     return form

@@ -172,7 +172,9 @@ async def outcome(database: Database, world: World) -> dict[str, object]:
         strangers = [m for m in messages if m.participant_id is None and m.staff_id is None]
         staff = [m for m in messages if m.staff_id is not None]
         result["others"] = sorted(
-            (m.direction, m.kind, m.body) for m in strangers + staff if world.prefix in m.address
+            (m.direction, m.kind, m.body)
+            for m in strangers + staff
+            if world.prefix in (m.address or "")
         )
     return result
 

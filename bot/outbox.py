@@ -188,7 +188,10 @@ def on_planned_commit(database: Database, callback: Callable[[], None]) -> Calla
     engine = database.engine.sync_engine
 
     def after_commit(session: Session) -> None:
-        if session.info.pop(PLANNED_FLAG, False) and session.bind is engine:
+        # A session on the engine, or on one connection of it (the inbound group commit).
+        bind = session.bind
+        on_database = bind is engine or getattr(bind, "engine", None) is engine
+        if session.info.pop(PLANNED_FLAG, False) and on_database:
             callback()
 
     # SQLAlchemy calls after_soft_rollback(session, previous_transaction).

@@ -27,9 +27,12 @@ holds the write lock once for all of its messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
@@ -71,6 +74,9 @@ class GroupCommit:
         self._queued = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        # Kept from batch to batch: a connection checked out of the pool for each batch cost a
+        # round trip (the pool's liveness ping) and a fifth of a small batch's CPU.
+        self._connection: AsyncConnection | None = None
 
     async def receive(self, inbound: Inbound) -> Handled:
         """Handle ``inbound`` in the next batch; returns once that batch has committed.
@@ -92,7 +98,10 @@ class GroupCommit:
         if task is None:
             return
         self._queued.set()
-        await task
+        try:
+            await task
+        finally:
+            await self._close_connection()
 
     async def _run(self) -> None:
         while True:
@@ -125,13 +134,28 @@ class GroupCommit:
                 waiting.answer.set_result(result)
 
     async def _unit_of_work(self, batch: list[_Waiting]) -> list[Handled]:
-        async with self.database.session() as session:
-            return await handle_many(
-                session,
-                [waiting.inbound for waiting in batch],
-                conversation=self.conversation,
-                now=self.clock.now(),
-            )
+        """One batch in one transaction, on the connection the task keeps (see ``close``)."""
+        if self._connection is None:
+            self._connection = await self.database.engine.connect()
+        try:
+            session = AsyncSession(bind=self._connection, expire_on_commit=False)
+            async with session, session.begin():
+                return await handle_many(
+                    session,
+                    [waiting.inbound for waiting in batch],
+                    conversation=self.conversation,
+                    now=self.clock.now(),
+                )
+        except BaseException:
+            # It may be the connection that failed: the next batch opens a new one.
+            await self._close_connection()
+            raise
+
+    async def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
 
 
 def _fail(waiting: _Waiting) -> None:

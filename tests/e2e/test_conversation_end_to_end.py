@@ -242,7 +242,7 @@ async def test_an_sms_reply_goes_out_at_once_not_at_the_dispatchers_next_tick(
         twilio_auth_token=twilio.auth_token,
         twilio_from=OUR_NUMBER,
         twilio_api_url=twilio.url,
-        dispatch_interval_seconds=3600,  # no tick will come: only the wake after the commit
+        dispatch_interval_seconds="3600",  # no tick will come: only the wake after the commit
     )
     async with database.session() as session:
         await add_participant(session, now=clock.now())

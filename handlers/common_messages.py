@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.models import Address, Direction, Message, MessageKind, Participant
+from bot.models.base import usually
 from bot.outbox import Planned, plan_each
 from bot.services.addresses import address_hash
 from handlers.answers import (
@@ -60,7 +61,11 @@ _SENDERS = (
         Participant.opted_out_at,
     )
     .join(Participant, Participant.id == Address.participant_id)
-    .where(Address.address_hash.in_(bindparam("hashes", expanding=True)))
+    # Both columns, so that both databases find the rows by the (channel, address_hash) index.
+    .where(
+        Address.channel.in_(bindparam("channels", expanding=True)),
+        Address.address_hash.in_(bindparam("hashes", expanding=True)),
+    )
 )
 # The newest asked, unanswered question of each participant (``handlers.answers.open_question``
 # for many at once).
@@ -80,10 +85,12 @@ _ranked = (
     )
     .where(
         Message.participant_id.in_(bindparam("participants", expanding=True)),
-        Message.direction == Direction.OUT,
-        Message.expects_reply.is_(True),
+        # By the participants' own rows: SQLite (no statistics) would otherwise walk every
+        # question in the table by ix_messages_questions_sent (expects_reply first).
+        usually(Message.direction == Direction.OUT),
+        usually(Message.expects_reply.is_(True)),
         Message.answered_by_id.is_(None),
-        Message.status.in_(ASKED),
+        usually(Message.status.in_(ASKED)),
     )
     .subquery()
 )
@@ -152,7 +159,7 @@ async def handle_common(
     """Handle the common messages of ``claimed`` (see the module docstring); what each became,
     by its position. The ones left out are the caller's, to handle one by one."""
     hashes = [address_hash(m.inbound.channel, m.inbound.address) for m in claimed]
-    senders = await _senders(session, hashes)
+    senders = await _senders(session, {str(m.inbound.channel) for m in claimed}, hashes)
     common = _common(claimed, hashes, senders)
     if not common:
         return {}
@@ -180,9 +187,12 @@ async def handle_common(
     }
 
 
-async def _senders(session: AsyncSession, hashes: Sequence[str]) -> dict[tuple[str, str], _Sender]:
+async def _senders(
+    session: AsyncSession, channels: set[str], hashes: Sequence[str]
+) -> dict[tuple[str, str], _Sender]:
     """Each sender that is a participant's address, by (channel, lookup hash)."""
-    rows = await session.execute(_SENDERS, {"hashes": sorted(set(hashes))})
+    values = {"channels": sorted(channels), "hashes": sorted(set(hashes))}
+    rows = await session.execute(_SENDERS, values)
     return {
         (str(channel), hash_): _Sender(participant_id, language, opted_out_at is not None)
         for channel, hash_, participant_id, language, opted_out_at in rows

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.db import Database
@@ -27,10 +28,12 @@ from bot.models import (
     Participant,
     Staff,
 )
+from bot.models.base import UTCDateTime
 from handlers.conversation import Conversation, Handled, Inbound, handle_inbound, handle_many
 from handlers.group_commit import GroupCommit, InboundFailed
 from tests.factories import add_checkin, add_participant, add_question, add_staff
 from tests.factories import ask_about_a_meeting as add_meeting_question
+from tests.query_plans import plans_of
 
 CONVERSATION = Conversation(Catalogs.load(), ZoneInfo("Europe/Copenhagen"))
 _sids = itertools.count(1)
@@ -303,3 +306,38 @@ async def test_a_long_queue_is_handled_in_batches_of_at_most_the_maximum(databas
     expected = await outcome(database, world)
     assert expected["stop"]["opted_out"] is True  # type: ignore[index]
     assert expected["twice"]["in"][1][4] is None  # type: ignore[index]
+
+
+_OTHER_ADDRESSES = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+    "INSERT INTO addresses (participant_id, channel, address, address_hash, status, priority, "
+    "created_at) SELECT :participant, 'sms', '', 'other' || i, 'active', 0, :at FROM n"
+).bindparams(bindparam("at", type_=UTCDateTime()))
+_OTHER_QUESTIONS = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+    "INSERT INTO messages (direction, kind, body, status, due_at, sent_at, attempts, "
+    "escalation_step, expects_reply, urgent, created_at) "
+    "SELECT 'out', 'checkin', '', 'sent', :at, :at, 1, 0, true, false, :at FROM n"
+).bindparams(bindparam("at", type_=UTCDateTime()))
+
+
+async def test_a_batch_finds_senders_and_questions_by_index_not_by_scanning(database, clock):
+    """SQLite has no statistics in a running service; PostgreSQL gets them, as autovacuum
+    gathers them. Neither may read every address or every question for a batch."""
+    world = await build_world(database, clock, "2600")
+    async with database.session() as session:
+        values = {"count": 3_000, "at": clock.now()}
+        await session.execute(_OTHER_ADDRESSES, {**values, "participant": 1})
+        await session.execute(_OTHER_QUESTIONS, values)
+        if not database.is_sqlite:
+            await session.execute(text("ANALYZE"))
+    batch = [world.inbound("score", "4", clock), world.inbound("free", "Hej", clock)]
+
+    async def handle(session: AsyncSession) -> object:
+        return await handle_many(session, batch, conversation=CONVERSATION, now=clock.now())
+
+    [senders] = await plans_of(database, handle, "FROM addresses JOIN participants")
+    [questions] = await plans_of(database, handle, "row_number() OVER")
+    assert "SCAN addresses" not in senders and "Seq Scan on addresses" not in senders, senders
+    assert "ix_messages_questions_sent" not in questions, questions
+    assert "SCAN messages" not in questions and "Seq Scan on messages" not in questions, questions

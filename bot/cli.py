@@ -225,6 +225,10 @@ def _server_config(settings: Settings, app: object, **more: Any) -> uvicorn.Conf
         log_config=None,
         access_log=False,
         lifespan="on",
+        # The C implementations (dependencies of ours): h11 and asyncio's pure-Python loop cost
+        # a third of an inbound webhook's CPU (bench/README.md, "Inbound SMS webhooks").
+        loop="uvloop",
+        http="httptools",
         **more,
     )
 

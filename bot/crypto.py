@@ -22,6 +22,7 @@ loads a value. Tests install one in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -49,6 +50,8 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
+# Every inbound message hashes its sender: phone numbers are parsed once each, not every time.
+@functools.lru_cache(maxsize=16_384)
 def normalise_address(channel: str, address: str) -> str:
     """The form of an address that its lookup hash is computed from.
 

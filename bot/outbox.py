@@ -127,6 +127,31 @@ async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
     return created
 
 
+@functools.cache
+def _insert_each_ignoring_duplicates(dialect: str) -> Any:
+    """``_insert_ignoring_duplicates`` that also names each new row's dedupe key, so the ids
+    can be matched to what was planned (built once per dialect)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(Message.__table__)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message.id, Message.dedupe_key)
+    )
+
+
+async def plan_each(session: AsyncSession, messages: Sequence[Planned]) -> list[int | None]:
+    """Plan a batch in one statement; the new id of each message in order, None for a dedupe
+    key planned before (as :func:`plan` returns for one)."""
+    if not messages:
+        return []
+    statement = _insert_each_ignoring_duplicates(_dialect(session))
+    result = await session.execute(statement, [message.row() for message in messages])
+    new_ids: dict[str, int] = {key: new_id for new_id, key in result.all()}
+    if new_ids:
+        session.info[PLANNED_FLAG] = True
+    return [new_ids.pop(message.dedupe_key, None) for message in messages]
+
+
 async def cancel(session: AsyncSession, *where: ColumnElement[bool], now: datetime) -> int:
     """Mark planned messages matching ``where`` cancelled (the rows stay, for the log).
 
@@ -163,7 +188,10 @@ def on_planned_commit(database: Database, callback: Callable[[], None]) -> Calla
     engine = database.engine.sync_engine
 
     def after_commit(session: Session) -> None:
-        if session.info.pop(PLANNED_FLAG, False) and session.bind is engine:
+        # A session on the engine, or on one connection of it (the inbound group commit).
+        bind = session.bind
+        on_database = bind is engine or getattr(bind, "engine", None) is engine
+        if session.info.pop(PLANNED_FLAG, False) and on_database:
             callback()
 
     # SQLAlchemy calls after_soft_rollback(session, previous_transaction).

@@ -8,6 +8,8 @@ exactly.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from bot.errors import BrobyggerError
@@ -35,6 +37,9 @@ def to_e164(text: str, *, region: str = DEFAULT_REGION) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+# Every inbound SMS reads its sender's number; parsing it costs more than the rest of reading
+# the webhook's form, and the same few thousand citizens write again and again.
+@functools.lru_cache(maxsize=16_384)
 def maybe_e164(text: str, *, region: str = DEFAULT_REGION) -> str | None:
     """``to_e164`` for a sender's number; None when it cannot be read (kept as received)."""
     try:

@@ -20,10 +20,11 @@ caller then treats the message as free text, which a person reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -44,8 +45,11 @@ from bot.models import (
 )
 from bot.services.alerts import raise_alert
 from bot.services.consent import record_consents, withdraw_consents
+from handlers.inbound import Reply
 from handlers.replies import Intent, IntentKind
 from handlers.risk_words import worrying_topics
+
+__all__ = ["Reply", "answer_question", "open_question", "raise_worrying_alert"]
 
 CONSENT_QUESTIONS = frozenset({MessageKind.CONSENT_REQUEST, MessageKind.CONSENT_REMINDER})
 CONFIRMATION_QUESTIONS = frozenset(
@@ -60,20 +64,12 @@ MEETING_QUESTIONS = CONFIRMATION_QUESTIONS | {MessageKind.ATTENDANCE_QUESTION}
 CHECKIN_QUESTIONS = frozenset({MessageKind.CHECKIN, MessageKind.CHECKIN_NUDGE})
 LOW_SCORE = 2
 # A question counts as asked once it has left (or may have left) for the provider.
-_ASKED = (
+ASKED = (
     MessageStatus.SENDING,
     MessageStatus.SENT,
     MessageStatus.DELIVERED,
     MessageStatus.UNKNOWN,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What to answer the sender: the message kind (for the consent rules) and its text."""
-
-    kind: MessageKind
-    body: str
 
 
 async def open_question(
@@ -88,10 +84,37 @@ async def open_question(
     if button_question_id is not None:
         return await session.scalar(statement.where(Message.id == button_question_id))
     return await session.scalar(
-        statement.where(Message.answered_by_id.is_(None), Message.status.in_(_ASKED))
+        statement.where(Message.answered_by_id.is_(None), Message.status.in_(ASKED))
         .order_by(Message.sent_at.desc().nulls_last(), Message.id.desc())
         .limit(1)
     )
+
+
+class Subject(enum.StrEnum):
+    """What an answer is about, by the question it answers."""
+
+    CONSENT = "consent"
+    MEETING = "meeting"
+    CHECKIN = "checkin"
+
+
+def subject_of(
+    question_kind: str, appointment_id: int | None, checkin_id: int | None, intent: Intent
+) -> Subject | None:
+    """What ``intent`` answers when it answers this question; None when it does not fit."""
+    yes_or_no = intent.kind in (IntentKind.YES, IntentKind.NO)
+    if question_kind in CONSENT_QUESTIONS and yes_or_no:
+        return Subject.CONSENT
+    if question_kind in MEETING_QUESTIONS and appointment_id is not None and yes_or_no:
+        return Subject.MEETING
+    if (
+        question_kind in CHECKIN_QUESTIONS
+        and checkin_id is not None
+        and intent.kind is IntentKind.SCORE
+        and intent.score is not None
+    ):
+        return Subject.CHECKIN
+    return None
 
 
 async def answer_question(
@@ -107,9 +130,10 @@ async def answer_question(
     """Apply ``intent`` to ``question``; the reply to send, or None if it does not fit."""
     kind = question.kind
     lang = participant.language
+    subject = subject_of(kind, question.appointment_id, question.checkin_id, intent)
     reply: Reply | None = None
     same_subject: ColumnElement[bool] | None = None
-    if kind in CONSENT_QUESTIONS and intent.kind in (IntentKind.YES, IntentKind.NO):
+    if subject is Subject.CONSENT:
         if intent.kind is IntentKind.YES:
             await record_consents(
                 session,
@@ -124,11 +148,8 @@ async def answer_question(
             await withdraw_consents(session, participant_id=participant.id, now=now)
             reply = Reply(MessageKind.CONSENT_REPLY, catalogs.render(lang, texts.CONSENT_DECLINED))
         same_subject = Message.kind.in_(CONSENT_QUESTIONS)
-    elif (
-        kind in MEETING_QUESTIONS
-        and question.appointment_id is not None
-        and intent.kind in (IntentKind.YES, IntentKind.NO)
-    ):
+    elif subject is Subject.MEETING:
+        assert question.appointment_id is not None  # subject_of checked
         attendance = kind == MessageKind.ATTENDANCE_QUESTION
         appointment = await session.get_one(Appointment, question.appointment_id)
         reply = await _meeting_answer(
@@ -143,12 +164,8 @@ async def answer_question(
         )
         kinds = {MessageKind.ATTENDANCE_QUESTION} if attendance else CONFIRMATION_QUESTIONS
         same_subject = (Message.appointment_id == appointment.id) & Message.kind.in_(kinds)
-    elif (
-        kind in CHECKIN_QUESTIONS
-        and question.checkin_id is not None
-        and intent.kind is IntentKind.SCORE
-        and intent.score is not None
-    ):
+    elif subject is Subject.CHECKIN:
+        assert question.checkin_id is not None and intent.score is not None  # subject_of checked
         checkin_id = question.checkin_id
         reply = await _score(session, checkin_id, question, intent.score, catalogs, lang, now)
         same_subject = Message.checkin_id == checkin_id
@@ -215,6 +232,52 @@ async def _meeting_answer(
     return Reply(MessageKind.REPLY, catalogs.render(lang, text))
 
 
+# One UPDATE, without loading the check-in first: every answered check-in runs this (also
+# executed for many at once, with a list of parameters: handlers.common_messages).
+_checkins = cast(Table, Checkin.__table__)
+ANSWER_CHECKIN = (
+    update(_checkins)
+    .where(_checkins.c.id == bindparam("b_checkin"))
+    .values(
+        score=bindparam("b_score"), answered_at=bindparam("b_at"), status=CheckinStatus.ANSWERED
+    )
+)
+
+
+def checkin_answer(checkin_id: int, score: int, now: datetime) -> dict[str, object]:
+    """The parameters of ``ANSWER_CHECKIN`` for one answer."""
+    return {"b_checkin": checkin_id, "b_score": score, "b_at": now}
+
+
+def score_reply(catalogs: Catalogs, lang: str, score: int) -> Reply:
+    """Thanks for a check-in score, or for a low one, that the mentor will be in touch."""
+    text = texts.CHECKIN_THANKS if score > LOW_SCORE else texts.CHECKIN_LOW_SCORE
+    return Reply(MessageKind.REPLY, catalogs.render(lang, text))
+
+
+async def alert_low_score(
+    session: AsyncSession,
+    *,
+    participant_id: int,
+    checkin_id: int,
+    question_id: int,
+    score: int,
+    now: datetime,
+) -> int | None:
+    """A score of 1-2 alerts the mentor, once per check-in."""
+    if score > LOW_SCORE:
+        return None
+    return await raise_alert(
+        session,
+        participant_id=participant_id,
+        reason=AlertReason.LOW_SCORE,
+        dedupe_key=f"low_score:checkin:{checkin_id}",
+        now=now,
+        detail=f"score {score}",
+        question_id=question_id,
+    )
+
+
 async def _score(
     session: AsyncSession,
     checkin_id: int,
@@ -224,40 +287,40 @@ async def _score(
     lang: str,
     now: datetime,
 ) -> Reply:
-    # One UPDATE, without loading the check-in first: every answered check-in runs this.
-    await session.execute(
-        update(Checkin)
-        .where(Checkin.id == checkin_id)
-        .values(score=score, answered_at=now, status=CheckinStatus.ANSWERED)
-        .execution_options(synchronize_session=False)
-    )
-    if score > LOW_SCORE:
-        return Reply(MessageKind.REPLY, catalogs.render(lang, texts.CHECKIN_THANKS))
+    await session.execute(ANSWER_CHECKIN, checkin_answer(checkin_id, score, now))
     assert question.participant_id is not None  # a check-in question names its participant
-    await raise_alert(
+    await alert_low_score(
         session,
         participant_id=question.participant_id,
-        reason=AlertReason.LOW_SCORE,
-        dedupe_key=f"low_score:checkin:{checkin_id}",
-        now=now,
-        detail=f"score {score}",
+        checkin_id=checkin_id,
         question_id=question.id,
+        score=score,
+        now=now,
     )
-    return Reply(MessageKind.REPLY, catalogs.render(lang, texts.CHECKIN_LOW_SCORE))
+    return score_reply(catalogs, lang, score)
 
 
 async def raise_worrying_alert(
     session: AsyncSession, participant: Participant, inbound: Message, *, now: datetime
 ) -> int | None:
     """Alert the mentor when free text touches a risk topic; the alert names only the topic."""
-    topics = worrying_topics(inbound.body)
+    return await raise_worrying_alert_about(
+        session, participant_id=participant.id, message_id=inbound.id, text=inbound.body, now=now
+    )
+
+
+async def raise_worrying_alert_about(
+    session: AsyncSession, *, participant_id: int, message_id: int, text: str, now: datetime
+) -> int | None:
+    """``raise_worrying_alert`` for the logged message ``message_id`` saying ``text``."""
+    topics = worrying_topics(text)
     if not topics:
         return None
     return await raise_alert(
         session,
-        participant_id=participant.id,
+        participant_id=participant_id,
         reason=AlertReason.WORRYING_REPLY,
-        dedupe_key=f"worrying:message:{inbound.id}",
+        dedupe_key=f"worrying:message:{message_id}",
         now=now,
         detail=", ".join(topics),
     )

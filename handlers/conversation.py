@@ -1,10 +1,13 @@
 """The conversation: one service that both channels call with every message that comes in.
 
-``handle_inbound`` runs inside the caller's unit of work:
+``handle_inbound`` (one message) and ``handle_many`` (several, as the SMS webhook's group commit
+hands them over: ``handlers.group_commit``) run inside the caller's unit of work, and handle
+several messages as if one after another in the order given:
 
 1. Claim the provider's event id (``inbound_events``). A duplicate delivery of the same Twilio
    ``MessageSid`` or Telegram ``update_id`` finds it claimed and does nothing at all, even when
-   five copies arrive at once (the primary key decides, on SQLite and PostgreSQL).
+   five copies arrive at once (the primary key decides, on SQLite and PostgreSQL); copies in
+   one batch count once. A batch claims its ids in one statement.
 2. Find who wrote: a citizen by their address on that channel, a staff member by their phone or
    Telegram chat (an acknowledgement, "OK 123", or anything from a number that is no citizen's;
    staff messages other than acknowledgements are only logged), or nobody we know.
@@ -16,15 +19,17 @@
 5. Plan at most one reply through the outbox, on the channel and address the message came from,
    with a dedupe key made from the provider's event id. The dispatcher sends it after commit,
    with the same consent, quiet-hour and retry rules as every other message.
+
+Steps 2-5 for the common messages of a batch (free text and check-in answers from known
+citizens) run set-based for the whole batch (``handlers.common_messages``); every other message
+runs them one by one, after those, in the order they came.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -32,71 +37,38 @@ from sqlalchemy.orm import raiseload
 from bot import texts
 from bot.clock import Clock
 from bot.db import Database
-from bot.i18n import Catalogs, normalize_language
-from bot.models import (
-    Address,
-    ChannelKind,
-    Direction,
-    Message,
-    MessageKind,
-    MessageStatus,
-    Participant,
-    Staff,
-)
+from bot.i18n import normalize_language
+from bot.models import Address, Message, MessageKind, Participant, Staff
 from bot.outbox import Planned, plan
 from bot.services.addresses import address_hash, find_address, find_staff_by_address
 from bot.services.enrolment import redeem_telegram_code
 from handlers.answers import Reply, answer_question, open_question, raise_worrying_alert
-from handlers.events import claim_event
+from handlers.common_messages import Claimed, handle_common
+from handlers.events import claim_events
+from handlers.inbound import (
+    Conversation,
+    Handled,
+    Inbound,
+    inbound_row,
+    reply_to,
+    storable,
+    stored_form,
+)
 from handlers.replies import Intent, IntentKind, parse_reply
 from handlers.staff_replies import acknowledge_by_staff
 from handlers.subscription import opt_in, opt_out
 
+__all__ = [
+    "Conversation",
+    "Handled",
+    "Inbound",
+    "handle_inbound",
+    "handle_many",
+    "receive",
+    "storable",
+]
+
 logger = logging.getLogger(__name__)
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One message in, whatever the channel, in our own terms."""
-
-    provider: str  # "twilio" or "telegram": with external_id, what makes a delivery unique
-    external_id: str  # Twilio MessageSid, Telegram update_id
-    channel: ChannelKind
-    address: str  # the sender: E.164 number, or Telegram chat id
-    text: str
-    received_at: datetime
-    # Set by the Telegram handler for a button press or a command; otherwise the text is parsed.
-    intent: Intent | None = None
-    start_code: str | None = None  # Telegram deep link "/start <code>"
-    # The sender's own language setting (Telegram's language_code), for someone we do not know.
-    language_hint: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    duplicate: bool
-    message_id: int | None = None  # the logged inbound row
-    reply_id: int | None = None  # the planned reply, if any
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    """What the service needs besides the session: texts and the local time zone."""
-
-    catalogs: Catalogs
-    tz: ZoneInfo
-
-
-def storable(text: str) -> str:
-    """``text`` as the database can hold it: lone surrogates and NUL become U+FFFD.
-
-    Both come only from broken or hostile input (PostgreSQL refuses NUL in text, and neither
-    database stores an unpaired surrogate); everything else is kept exactly.
-    """
-    # A str holds a valid pair as one code point, so any surrogate left is unpaired.
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 async def receive(
@@ -112,16 +84,46 @@ async def handle_inbound(
     session: AsyncSession, inbound: Inbound, *, conversation: Conversation, now: datetime
 ) -> Handled:
     """Log one inbound message and act on it; see the module docstring."""
-    inbound = replace(
-        inbound,
-        external_id=storable(inbound.external_id)[:64],
-        address=storable(inbound.address)[:64],
-        text=storable(inbound.text),
-    )
-    if not await claim_event(session, inbound.provider, inbound.external_id, now):
-        logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
-        return Handled(duplicate=True)
-    intent = inbound.intent or parse_reply(inbound.text)
+    [handled] = await handle_many(session, [inbound], conversation=conversation, now=now)
+    return handled
+
+
+async def handle_many(
+    session: AsyncSession,
+    inbounds: Sequence[Inbound],
+    *,
+    conversation: Conversation,
+    now: datetime,
+) -> list[Handled]:
+    """Log several inbound messages and act on them, as if one after another in this order;
+    what each became, in the same order. See the module docstring."""
+    stored = [stored_form(inbound) for inbound in inbounds]
+    claimed_events = await claim_events(session, (inbound.event for inbound in stored), now)
+    handled: list[Handled | None] = [None] * len(stored)
+    claimed: list[Claimed] = []
+    for position, inbound in enumerate(stored):
+        if inbound.event in claimed_events:
+            claimed_events.discard(inbound.event)  # a second copy in this batch is a duplicate
+            claimed.append(Claimed(position, inbound, inbound.intent or parse_reply(inbound.text)))
+        else:
+            logger.info("duplicate %s event %s ignored", inbound.provider, inbound.external_id)
+            handled[position] = Handled(duplicate=True)
+    done = await handle_common(session, claimed, conversation=conversation, now=now)
+    for message in claimed:
+        handled[message.position] = done.get(message.position) or await _handle_claimed(
+            session, message.inbound, message.intent, conversation, now
+        )
+    return [result for result in handled if result is not None]
+
+
+async def _handle_claimed(
+    session: AsyncSession,
+    inbound: Inbound,
+    intent: Intent,
+    conversation: Conversation,
+    now: datetime,
+) -> Handled:
+    """One message whose event is claimed, on its own: steps 2-5 of the module docstring."""
     address = await find_address(session, inbound.channel, inbound.address)
     staff = None
     if intent.kind is IntentKind.ACK or address is None:
@@ -283,21 +285,7 @@ async def _log(
     participant_id: int | None = None,
     staff_id: int | None = None,
 ) -> Message:
-    value = intent.score or intent.language or intent.reference
-    row = Message(
-        direction=Direction.IN,
-        status=MessageStatus.RECEIVED,
-        kind=MessageKind.INBOUND,
-        participant_id=participant_id,
-        staff_id=staff_id,
-        channel=inbound.channel,
-        address=inbound.address,
-        body=inbound.text,
-        received_at=inbound.received_at,
-        intent=intent.kind,
-        intent_value=None if value is None else str(value),
-        created_at=inbound.received_at,
-    )
+    row = Message(**inbound_row(inbound, intent, participant_id=participant_id, staff_id=staff_id))
     session.add(row)
     await session.flush()
     return row
@@ -313,17 +301,12 @@ async def _plan_reply(
     participant_id: int | None = None,
     staff_id: int | None = None,
 ) -> int | None:
-    return await plan(
-        session,
-        Planned(
-            kind=reply.kind,
-            body=reply.body,
-            due_at=now,
-            dedupe_key=f"reply:{inbound.provider}:{inbound.external_id}",
-            participant_id=participant_id,
-            staff_id=staff_id,
-            channel=inbound.channel,
-            address=inbound.address,
-            language=language,
-        ),
+    planned = reply_to(
+        inbound,
+        reply,
+        now=now,
+        language=language,
+        participant_id=participant_id,
+        staff_id=staff_id,
     )
+    return await plan(session, planned)

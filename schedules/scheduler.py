@@ -9,8 +9,11 @@ every interval while a busy dispatcher works through a stream of commits.)
 ``wake(name)`` runs a tick now instead of at its next interval (the runtime wakes the dispatcher
 after every commit that planned a message). Wake-ups are coalesced here, not in APScheduler:
 
-1. Woken while it is not running, the tick is scheduled to run at once; further wake-ups before
-   it starts change nothing (one ``modify`` of the job, not one per commit).
+1. Woken while it is not running, the tick is scheduled to run at once, or ``REPEAT_GAP``
+   seconds after its previous run started if that is later; further wake-ups before it starts
+   change nothing (one ``modify`` of the job, not one per commit). A short tick woken by a
+   stream of small commits (the inbound group commit's batches, hundreds a second) so runs at
+   most every ``REPEAT_GAP`` too, each run taking what the commits meanwhile planned.
 2. Woken while it runs, the tick runs once more when it finishes, at least ``REPEAT_GAP``
    seconds after the previous run started. A message planned after the running tick looked for
    due rows is so sent at once too, instead of waiting for the next interval; and under a stream
@@ -43,6 +46,7 @@ class _TickState:
     running: bool = False
     woken: bool = False  # a run is scheduled for now and has not started yet
     again: bool = False  # woken while running: run once more
+    started: float = float("-inf")  # time.monotonic() when the last run started
 
 
 class Ticks:
@@ -64,7 +68,7 @@ class Ticks:
             try:
                 while True:
                     state.again = False
-                    started = time.monotonic()
+                    started = state.started = time.monotonic()
                     try:
                         await tick()
                     except Exception:
@@ -102,7 +106,9 @@ class Ticks:
         job = self._scheduler.get_job(name)
         if job is not None:
             state.woken = True
-            job.modify(next_run_time=datetime.now(self._scheduler.timezone))
+            wait = max(0.0, state.started + REPEAT_GAP - time.monotonic())
+            now = datetime.now(self._scheduler.timezone)
+            job.modify(next_run_time=now + timedelta(seconds=wait))
 
     def start(self) -> None:
         self._scheduler.start()

@@ -230,3 +230,27 @@ async def test_a_message_by_polling_is_answered_through_the_real_bot(database, c
         [sent] = await eventually(lambda: bot_api.sent)
     assert int(sent["chat_id"]) == CHAT
     assert sent["text"] == CATALOGS.render("da", texts.HELP, mentor_name="Mette Mentorsen")
+
+
+async def test_an_sms_reply_goes_out_at_once_not_at_the_dispatchers_next_tick(
+    database, clock, twilio
+):
+    settings = settings_for(
+        database.url,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=twilio.account_sid,
+        twilio_auth_token=twilio.auth_token,
+        twilio_from=OUR_NUMBER,
+        twilio_api_url=twilio.url,
+        dispatch_interval_seconds="3600",  # no tick will come: only the wake after the commit
+    )
+    async with database.session() as session:
+        await add_participant(session, now=clock.now())
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://internal") as client:
+            response = await text_us(client, twilio, "Hej, jeg er på vej", "SM" + "c" * 32)
+            assert response.status_code == 200
+            [sent] = await eventually(lambda: twilio.messages)
+    assert sent["Body"] == CATALOGS.render("da", texts.FREE_TEXT_ACK)

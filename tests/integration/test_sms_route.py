@@ -8,16 +8,16 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.models import Direction, InboundEvent, Message
+from bot.models import Direction, InboundEvent, Message, Staff
 from handlers.sms import EMPTY_TWIML, SMS_PATH
 from tests.conftest import settings_for
-from tests.factories import CITIZEN_PHONE, add_participant
+from tests.factories import CITIZEN_PHONE, MENTOR_PHONE, add_participant, add_staff
 
 PUBLIC_URL = "https://brobygger.example.org"
 AUTH_TOKEN = "test-twilio-auth-token"
@@ -209,3 +209,57 @@ async def test_a_nul_in_the_sender_or_sid_never_crashes_the_route(client, databa
     assert response.status_code == 200
     [row] = await inbound_rows(database)
     assert row.address == "+45\ufffd20304050" and row.participant_id is None
+
+
+async def test_an_sms_that_cannot_be_handled_gets_500_and_its_redelivery_is_handled(
+    client, database, clock
+):
+    async with database.session() as session:
+        mentor = await add_staff(session, phone=MENTOR_PHONE)
+        await add_participant(session, now=clock.now(), mentor=mentor)
+        await add_participant(session, now=clock.now(), phone="+4520304051")
+        # The mentor's phone can no longer be decrypted (a key went missing), so HELP, which
+        # names the mentor, fails; written in SQL, since the column type would encrypt it.
+        await session.execute(text("UPDATE staff SET phone = 'not-a-fernet-token'"))
+    help_form = sms_form("hjælp", sid="SM" + "6" * 32)
+    other_form = sms_form("Det går fint", sid="SM" + "7" * 32, sender="+4520304051")
+    responses = await asyncio.gather(post(client, help_form), post(client, other_form))
+    assert [r.status_code for r in responses] == [500, 200]
+    assert [row.body for row in await inbound_rows(database)] == ["Det går fint"]
+    async with database.session() as session:
+        await session.execute(update(Staff).values(phone=MENTOR_PHONE))
+    again = await post(client, help_form)  # Twilio delivers it again
+    assert again.status_code == 200
+    assert sorted(row.body for row in await inbound_rows(database)) == ["Det går fint", "hjælp"]
+
+
+async def test_a_webhook_is_answered_after_its_message_is_committed(client, database, clock):
+    async with database.session() as session:
+        await add_participant(session, now=clock.now())
+    elsewhere = Database(database.url)  # another connection sees only what is committed
+
+    async def post_and_look(n: int) -> int:
+        response = await post(client, sms_form(f"besked {n}", sid=f"SM{n:032x}"))
+        assert response.status_code == 200
+        async with elsewhere.read() as session:
+            found = select(func.count()).where(InboundEvent.external_id == f"SM{n:032x}")
+            return int(await session.scalar(found) or 0)
+
+    try:
+        assert await asyncio.gather(*(post_and_look(n) for n in range(8))) == [1] * 8
+    finally:
+        await elsewhere.dispose()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_other_methods_get_405(client, database, method):
+    response = await client.request(method, SMS_PATH)
+    assert response.status_code == 405
+    assert await inbound_rows(database) == []
+
+
+async def test_an_oversized_body_gets_413_and_writes_nothing(client, database):
+    form = sms_form("x" * 70_000)
+    response = await post(client, form)
+    assert response.status_code == 413
+    assert await inbound_rows(database) == []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from schedules.scheduler import Ticks
+from schedules.scheduler import REPEAT_GAP, Ticks
 from tests.e2e.waiting import eventually
 from tests.support_logs import LogCollector
 
@@ -90,3 +91,24 @@ async def test_the_interval_coming_round_during_a_run_is_no_warning(
 
     warnings = [r.getMessage() for r in all_logs.records if r.levelno >= logging.WARNING]
     assert warnings == []
+
+
+async def test_a_short_tick_woken_again_and_again_runs_at_most_every_repeat_gap(
+    ticks: Ticks,
+) -> None:
+    starts: list[float] = []
+
+    async def tick() -> None:
+        starts.append(time.monotonic())
+
+    ticks.every(HOUR, "dispatch", tick)
+    ticks.start()
+    ticks.wake("dispatch")
+    await eventually(lambda: len(starts) == 1)
+    for _ in range(50):  # a stream of commits, each after the tick has finished
+        ticks.wake("dispatch")
+        await asyncio.sleep(0)
+    await eventually(lambda: len(starts) == 2)
+    await asyncio.sleep(REPEAT_GAP * 2)
+    assert len(starts) == 2  # the fifty wake-ups made one run
+    assert starts[1] - starts[0] >= REPEAT_GAP

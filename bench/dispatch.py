@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import uvloop
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -290,7 +291,8 @@ async def measure(engine: str, size: int, options: Options) -> list[Row]:
 
 def _measure_in_child(engine: str, size: int, options: Options, connection: Any) -> None:
     try:
-        connection.send(asyncio.run(measure(engine, size, options)))
+        # On the event loop the service runs on (``brobygger run``: uvicorn with uvloop).
+        connection.send(uvloop.run(measure(engine, size, options)))
     except BaseException as error:
         connection.send(f"{type(error).__name__}: {error}")
         raise

@@ -5,7 +5,7 @@ is planned and not yet sent, so the dashboard shows what will go before it goes:
 
 1. The wanted check-ins: the participant's plan (their override, else the programme's stored
    default, else the built-in one), their release date, pause and preferred hour, from now to
-   now + horizon (``schedules.plans.checkin_times``). A participant who is not active, has no
+   now + horizon (``schedules.plans.checkin_dates``). A participant who is not active, has no
    release date, opted out, has no check-in consent or is paused wants none.
 2. One check-in per participant and local date: dedupe key ``checkin:<participant>:<date>``.
    A wanted date with nothing yet gets a ``Checkin`` row and its question; a planned one whose
@@ -59,7 +59,7 @@ from schedules.checkin_rows import (
     slices,
     write_changes,
 )
-from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_times
+from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_dates
 
 logger = logging.getLogger(__name__)
 
@@ -227,9 +227,9 @@ async def replan_participants(
             now=now,
             catalogs=catalogs,
         )
-    await write_changes(session, changes, now=now, rules=rules, catalogs=catalogs)
+    planned = await write_changes(session, changes, now=now, rules=rules, catalogs=catalogs)
     return PlannerRun(
-        changes.planned + changes.revived,
+        planned + changes.revived,
         len(changes.moved) - changes.revived,
         len(changes.cancelled),
     )
@@ -259,7 +259,7 @@ def _wanted(
         override = Override()
     if override.paused:
         return {}
-    instants = checkin_times(
+    dates = checkin_dates(
         override.plan or default,
         person.release_date,
         rules.tz,
@@ -268,9 +268,7 @@ def _wanted(
         preferred=override.preferred,
         paused_until=override.paused_until,
     )
-    return {
-        checkin_key(person.id, instant.astimezone(rules.tz).date()): instant for instant in instants
-    }
+    return {checkin_key(person.id, local_date): instant for local_date, instant in dates}
 
 
 def _reconcile(
@@ -287,7 +285,6 @@ def _reconcile(
         message = existing.get(key)
         if message is None:
             changes.new.append((person, key, instant))
-            changes.planned += 1
         elif message.status in REVIVABLE and (
             message.due_at != instant or message.status is not MessageStatus.PLANNED
         ):

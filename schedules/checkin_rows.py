@@ -35,7 +35,7 @@ from bot.models import (
 from bot.models.base import EncryptedText, usually
 from bot.outbox import PLANNED_FLAG
 from schedules.care_rules import CareRules
-from schedules.new_checkins import DriverForm, insert_checkins, insert_questions, remove_unasked
+from schedules.new_checkins import CheckinValues, insert_checkins, insert_questions, remove_unasked
 
 T = TypeVar("T")
 _messages = cast(Table, Message.__table__)
@@ -229,7 +229,7 @@ async def _plan_new(
 ) -> int:
     """A ``Checkin`` row and its question for each new check-in, two statements in all
     (``schedules.new_checkins``); returns how many were planned."""
-    form = DriverForm(session.get_bind().dialect)
+    form = CheckinValues(session.get_bind().dialect)
     checkin_ids = await insert_checkins(
         session, form, [(person.id, instant) for person, _, instant in new]
     )

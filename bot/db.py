@@ -9,10 +9,20 @@ SQLite is set up so that it behaves under concurrency (see STACK.md):
    never block writers.
 3. WAL journal, foreign keys, a busy timeout, and ``synchronous=FULL`` so that a committed outbox
    row survives a power cut.
+4. WAL checkpoints (copying committed pages from the WAL into the database file, and syncing
+   it) run in the background, at most once per ``CHECKPOINT_INTERVAL`` after a commit that
+   wrote, instead of in whichever commit passes SQLite's 1,000-page threshold: at 100,000
+   participants that commit (moving 1,000 meetings, a batch of the planner, or a webhook that
+   happened to come next) took an extra 1.3 s of random writes into a 1 GB file. A commit only
+   appends to the WAL and syncs it, so it is as durable as before; the checkpoint runs on a
+   connection (and thread) of its own, ``PASSIVE``: it never blocks readers or writers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,7 +41,10 @@ from sqlalchemy.ext.asyncio import (
 from bot.errors import DatabaseError
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_INTERVAL = 1.0  # seconds from a commit that wrote to the checkpoint that follows it
 _READ_ONLY = "brobygger_read_only"
+
+logger = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,6 +54,51 @@ def is_sqlite(url: str) -> bool:
 def _sqlite_file(url: str) -> Path | None:
     path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
     return None if path in ("", ":memory:") else Path(path)
+
+
+class _Checkpointer:
+    """Runs SQLite's WAL checkpoints after commits, off the commit path (point 4 above)."""
+
+    def __init__(self, engine: AsyncEngine, interval: float) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def committed(self) -> None:
+        """A unit of work wrote: make sure a checkpoint follows within the interval."""
+        loop = asyncio.get_running_loop()
+        task = self._task
+        if task is not None and not task.done() and task.get_loop() is loop:
+            return  # the one already waiting covers this commit too
+        self._task = loop.create_task(self._after_interval())
+
+    async def _after_interval(self) -> None:
+        await asyncio.sleep(self._interval)
+        try:
+            await self.checkpoint()
+        except Exception:  # the next commit tries again; SQLite would checkpoint on close
+            logger.warning("WAL checkpoint failed", exc_info=True)
+
+    async def checkpoint(self) -> None:
+        async with self._engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            # On the driver's connection, outside any transaction (no BEGIN from our listener).
+            assert raw.driver_connection is not None
+            cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            await cursor.close()
+
+    async def wait(self) -> None:
+        """Until the checkpoint that follows the last commit has run (tests, shutdown)."""
+        task = self._task
+        if task is not None and task.get_loop() is asyncio.get_running_loop():
+            await task
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -55,6 +113,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it (point 4)
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -66,9 +125,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine plus two session factories: ``session()`` for writes, ``read()`` for reads."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        checkpoint_interval: float = CHECKPOINT_INTERVAL,
+    ) -> None:
         self.url = url
         self.is_sqlite = is_sqlite(url)
+        self._checkpointer: _Checkpointer | None = None
         if self.is_sqlite:
             path = _sqlite_file(url)
             if path is not None and not path.parent.is_dir():
@@ -76,6 +143,7 @@ class Database:
                     f"the folder for the database file does not exist: {path.parent}"
                 )
             engine = create_async_engine(url, echo=echo)
+            self._checkpointer = _Checkpointer(engine, checkpoint_interval)
             _configure_sqlite(engine)
         else:
             engine = create_async_engine(
@@ -91,6 +159,8 @@ class Database:
         """One unit of work that writes: commits on success, rolls back on error."""
         async with self.sessions.begin() as session:
             yield session
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -98,7 +168,15 @@ class Database:
         async with self.read_sessions.begin() as session:
             yield session
 
+    async def checkpointed(self) -> None:
+        """Until the WAL checkpoint that follows the last write has run (SQLite; see point 4)."""
+        if self._checkpointer is not None:
+            await self._checkpointer.wait()
+
     async def dispose(self) -> None:
+        # SQLite checkpoints the WAL itself when the last connection to the file closes.
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()
 
 

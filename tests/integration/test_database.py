@@ -98,6 +98,34 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
     await database.dispose()
 
 
+_FILLER = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+    "INSERT INTO filler SELECT randomblob(8000) FROM n"
+)
+
+
+async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(tmp_path: Path) -> None:
+    """A commit of 2,000 pages (twice SQLite's own checkpoint threshold) only appends to the
+    WAL; the pages reach the database file in a checkpoint that follows it."""
+    path = tmp_path / "wal.db"
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_interval=0)
+    try:
+        async with database.session() as session:
+            await session.execute(text("CREATE TABLE filler (data BLOB)"))
+        await database.checkpointed()
+        before = path.stat().st_size
+
+        async with database.session() as session:
+            await session.execute(_FILLER)
+        committed = path.stat().st_size
+        await database.checkpointed()
+
+        assert committed == before
+        assert path.stat().st_size > before + 8_000_000
+    finally:
+        await database.dispose()
+
+
 def test_a_database_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="folder for the database file does not exist"):
         Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")

@@ -25,6 +25,8 @@ from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.models.base import EncryptedText
+
 # Bound parameters per statement on SQLite: below its limit of 32,766.
 SQLITE_PARAMETERS = 30_000
 
@@ -45,6 +47,24 @@ class DriverValues:
             process = self._processors[name] = found if found is not None else _same
 
         return process
+
+    def memoized(self, name: str) -> Callable[[Any], Any]:
+        """``processor(name)``, each distinct value converted once (a batch's rows share a few
+        instants and enum values). Refused for an encrypted column: equal texts would share a
+        ciphertext, which ``schedules.new_checkins`` does only where that says nothing new."""
+        if isinstance(self.table.c[name].type, EncryptedText):
+            raise ValueError(f"{self.table.name}.{name} is encrypted: convert each value")
+        process = self.processor(name)
+        converted: dict[Any, Any] = {}
+
+        def memoized(value: Any) -> Any:
+            try:
+                return converted[value]
+            except KeyError:
+                result = converted[value] = process(value)
+                return result
+
+        return memoized
 
     def row(self, names: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(self.processor(name)(value) for name, value in zip(names, values, strict=True))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.driver_rows import DriverValues, insert_rows
 from bot.models import ChannelKind, Direction, Message, MessageStatus, ReplyChoices
-from bot.models.base import usually, utcnow
+from bot.models.base import EncryptedText, usually, utcnow
 
 # Set on a session that planned something, so the runtime can wake the dispatcher after commit.
 PLANNED_FLAG = "brobygger_planned"
@@ -93,6 +93,7 @@ _messages = cast(Table, Message.__table__)
 PLANNED_COLUMNS = tuple(
     Planned(kind="", body="", due_at=datetime.now(UTC), dedupe_key="", participant_id=0).row()
 )
+ENCRYPTED = {name for name in PLANNED_COLUMNS if isinstance(_messages.c[name].type, EncryptedText)}
 
 
 @functools.cache
@@ -131,7 +132,10 @@ async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
     if not messages:
         return 0
     values = DriverValues(_messages, session.get_bind().dialect)
-    processors = [values.processor(name) for name in PLANNED_COLUMNS]
+    processors = [
+        values.processor(name) if name in ENCRYPTED else values.memoized(name)
+        for name in PLANNED_COLUMNS
+    ]
     rows = []
     for message in messages:
         row = message.row()

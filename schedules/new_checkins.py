@@ -79,16 +79,9 @@ class CheckinValues:
     def __init__(self, dialect: Dialect) -> None:
         self.messages = DriverValues(_messages, dialect)
         self.checkins = DriverValues(_checkins, dialect)
-        self._instant = self.messages.processor("due_at")
+        self.instant = self.messages.memoized("due_at")
         self._text = self.messages.processor("body")
-        self._instants: dict[datetime, Any] = {}
         self._texts: dict[str, Any] = {}
-
-    def instant(self, value: datetime) -> Any:
-        converted = self._instants.get(value)
-        if converted is None:
-            converted = self._instants[value] = self._instant(value)
-        return converted
 
     def encrypted(self, text: str) -> Any:
         """The stored form of a question's text, one encryption per distinct text in a batch.

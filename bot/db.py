@@ -16,6 +16,12 @@ SQLite is set up so that it behaves under concurrency (see STACK.md):
    happened to come next) took an extra 1.3 s of random writes into a 1 GB file. A commit only
    appends to the WAL and syncs it, so it is as durable as before; the checkpoint runs on a
    connection (and thread) of its own, ``PASSIVE``: it never blocks readers or writers.
+5. A unit of work that is redone anyway if it is lost (the planner's batches:
+   ``session(durable=False)``) commits with ``synchronous=NORMAL``: appended to the WAL but
+   not synced on its own (a sync per batch was a fifth of a planner tick). A power cut may
+   roll back the last of them, never corrupt the file, and never one that a later durable
+   commit builds on (a dispatcher's claim of what it planned): the WAL is one file written in
+   order, and that commit's sync covers everything before it.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ from bot.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_INTERVAL = 1.0  # seconds from a commit that wrote to the checkpoint that follows it
 _READ_ONLY = "brobygger_read_only"
+_NOT_DURABLE = "brobygger_not_durable"
+_SYNCHRONOUS = "brobygger_synchronous"  # the setting a connection has now (its record's info)
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +126,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        options = connection.get_execution_options()
+        read_only = options.get(_READ_ONLY, False)
+        if not read_only:
+            wanted = "NORMAL" if options.get(_NOT_DURABLE, False) else "FULL"
+            info = connection.connection.info
+            if info.get(_SYNCHRONOUS, "FULL") != wanted:
+                connection.exec_driver_sql(f"PRAGMA synchronous = {wanted}")
+                info[_SYNCHRONOUS] = wanted
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -153,11 +168,18 @@ class Database:
         self._read_engine = engine.execution_options(**{_READ_ONLY: True})
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self._read_engine, expire_on_commit=False)
+        self._not_durable_sessions = async_sessionmaker(
+            engine.execution_options(**{_NOT_DURABLE: True}), expire_on_commit=False
+        )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work that writes: commits on success, rolls back on error."""
-        async with self.sessions.begin() as session:
+    async def session(self, *, durable: bool = True) -> AsyncIterator[AsyncSession]:
+        """One unit of work that writes: commits on success, rolls back on error.
+
+        ``durable=False``: only for work redone anyway if lost (see point 5 above; the same
+        as ``durable=True`` on PostgreSQL)."""
+        factory = self.sessions if durable else self._not_durable_sessions
+        async with factory.begin() as session:
             yield session
         if self._checkpointer is not None:
             self._checkpointer.committed()

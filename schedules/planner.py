@@ -64,11 +64,12 @@ from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_dates
 
 logger = logging.getLogger(__name__)
 
-# Participants per unit of work. Large enough that statements, not round trips, dominate (500
-# plans no faster); small enough that a batch holds the write lock (SQLite) briefly and its
-# planning, which runs on the service's event loop between two awaits, stalls the webhooks for
-# milliseconds, not tenths of a second.
-BATCH = 200
+# Participants per unit of work. Large enough that a batch's statements and its commit are a
+# small part of it (200 planned a fifth slower on SQLite); small enough that a batch holds the
+# write lock (SQLite) briefly (about a tenth of a second when it plans every check-in of 500
+# participants) and its planning, which runs on the service's event loop between two awaits,
+# stalls the webhooks for a few tens of milliseconds at most.
+BATCH = 500
 LANES = 2  # batches in flight at once on PostgreSQL
 
 # A future check-in in these states is planned again when the plan wants it: cancelled by an
@@ -139,7 +140,9 @@ async def _plan_batch(
     default: CheckinPlan,
 ) -> PlannerRun:
     try:
-        async with database.session() as session:
+        # Not durable on its own (SQLite: no sync of its commit): a batch lost in a power cut
+        # is planned again by the next tick; see bot.db, point 5.
+        async with database.session(durable=False) as session:
             return await replan_participants(
                 session, participant_ids, now=now, rules=rules, catalogs=catalogs, default=default
             )

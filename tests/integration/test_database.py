@@ -126,6 +126,21 @@ async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(tmp_pat
         await database.dispose()
 
 
+async def test_sqlite_syncs_every_commit_but_those_asked_not_to(tmp_path: Path) -> None:
+    """``durable=False`` (the planner's batches): synchronous NORMAL for that unit of work
+    only; the connection's next unit of work syncs its commit again."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}")
+    synchronous = text("PRAGMA synchronous")
+    try:
+        async with database.session(durable=False) as session:
+            relaxed = await session.scalar(synchronous)
+        async with database.session() as session:
+            durable = await session.scalar(synchronous)
+    finally:
+        await database.dispose()
+    assert (relaxed, durable) == (1, 2)  # NORMAL, FULL
+
+
 def test_a_database_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="folder for the database file does not exist"):
         Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")

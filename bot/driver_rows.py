@@ -29,6 +29,8 @@ from bot.models.base import EncryptedText
 
 # Bound parameters per statement on SQLite: below its limit of 32,766.
 SQLITE_PARAMETERS = 30_000
+# Rows per multi-row VALUES on SQLite, at most (see ``_chunk_sizes``).
+SQLITE_ROWS = 512
 
 
 class DriverValues:
@@ -122,9 +124,9 @@ async def insert_returning(
         returned += cast("list[tuple[Any, ...]]", result.all())
         return returned
     width = len(columns) + len(names)
-    per_statement = max(1, SQLITE_PARAMETERS // width)
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
+    start = 0
+    for size in _chunk_sizes(len(rows), min(SQLITE_ROWS, SQLITE_PARAMETERS // width)):
+        chunk, start = rows[start : start + size], start + size
         statement = _sqlite(
             values.table.name, (*columns, *names), suffix, tuple(returning), len(chunk)
         )
@@ -132,6 +134,19 @@ async def insert_returning(
         result = await connection.exec_driver_sql(statement, parameters)
         returned += cast("list[tuple[Any, ...]]", result.all())
     return returned
+
+
+def _chunk_sizes(rows: int, largest: int) -> list[int]:
+    """``rows`` as statements of a few sizes only: the largest power of two up to ``largest``
+    as often as it fits, then the powers of two of the rest. Every size of multi-row
+    ``VALUES`` is a statement SQLite compiles and the driver keeps in its cache (128 per
+    connection, megabytes each at thousands of rows): any size at all grew the process by
+    tens of megabytes during a planner tick."""
+    top = 1 << max(0, largest.bit_length() - 1)
+    sizes = [top] * (rows // top)
+    rest = rows % top
+    sizes += [1 << bit for bit in reversed(range(rest.bit_length())) if rest & (1 << bit)]
+    return sizes
 
 
 def _constants(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from bot.errors import DatabaseError
 
@@ -71,10 +72,31 @@ class _Checkpointer:
         self._engine = engine
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._after_commit: Callable[[Session], None] | None = None
+
+    def follow_commits(self) -> None:
+        """Call ``committed`` after each commit of a session on the engine, or on one of its
+        connections (``Database.session``, a group commit's session), until ``close``."""
+        engine = self._engine.sync_engine
+
+        def after_commit(session: Session) -> None:
+            # The engine, one with options (the planner's not durable sessions), or one of
+            # their connections; read-only units of work write nothing to checkpoint.
+            target = getattr(session.bind, "engine", session.bind)
+            if target is None or getattr(target, "pool", None) is not engine.pool:
+                return
+            if not target.get_execution_options().get(_READ_ONLY, False):
+                self.committed()
+
+        self._after_commit = after_commit
+        event.listen(Session, "after_commit", after_commit)
 
     def committed(self) -> None:
         """A unit of work wrote: make sure a checkpoint follows within the interval."""
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop to run it: SQLite checkpoints when the file closes
+            return
         task = self._task
         if task is not None and not task.done() and task.get_loop() is loop:
             return  # the one already waiting covers this commit too
@@ -102,6 +124,9 @@ class _Checkpointer:
             await task
 
     async def close(self) -> None:
+        if self._after_commit is not None:
+            event.remove(Session, "after_commit", self._after_commit)
+            self._after_commit = None
         task, self._task = self._task, None
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             task.cancel()
@@ -160,6 +185,7 @@ class Database:
             engine = create_async_engine(url, echo=echo)
             self._checkpointer = _Checkpointer(engine, checkpoint_interval)
             _configure_sqlite(engine)
+            self._checkpointer.follow_commits()
         else:
             engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -181,8 +207,6 @@ class Database:
         factory = self.sessions if durable else self._not_durable_sessions
         async with factory.begin() as session:
             yield session
-        if self._checkpointer is not None:
-            self._checkpointer.committed()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

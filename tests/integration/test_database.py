@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.errors import DatabaseError
@@ -104,9 +105,13 @@ _FILLER = text(
 )
 
 
-async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unit_of_work", ["durable", "not durable", "on a connection"])
+async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(
+    tmp_path: Path, unit_of_work: str
+) -> None:
     """A commit of 2,000 pages (twice SQLite's own checkpoint threshold) only appends to the
-    WAL; the pages reach the database file in a checkpoint that follows it."""
+    WAL; the pages reach the database file in a checkpoint that follows it, whichever kind of
+    unit of work wrote them (the inbound group commit keeps a session on one connection)."""
     path = tmp_path / "wal.db"
     database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_interval=0)
     try:
@@ -115,8 +120,14 @@ async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(tmp_pat
         await database.checkpointed()
         before = path.stat().st_size
 
-        async with database.session() as session:
-            await session.execute(_FILLER)
+        if unit_of_work == "on a connection":
+            async with database.engine.connect() as connection:
+                session = AsyncSession(bind=connection)
+                async with session, session.begin():
+                    await session.execute(_FILLER)
+        else:
+            async with database.session(durable=unit_of_work == "durable") as session:
+                await session.execute(_FILLER)
         committed = path.stat().st_size
         await database.checkpointed()
 

@@ -39,10 +39,13 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 
+@functools.lru_cache(maxsize=256)
 def normalize_language(lang: str | None) -> str:
     """A supported language code for ``lang``: "EN", "en-GB" and "en_GB" all give "en".
 
-    Anything unknown or empty gives the default language, Danish.
+    Anything unknown or empty gives the default language, Danish. Cached: every rendered text
+    asks (the planner and a batch of meeting moves render thousands), and a regex split each
+    time was a tenth of their rendering.
     """
     if not lang:
         return DEFAULT_LANGUAGE

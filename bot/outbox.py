@@ -10,17 +10,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, event, update
+from sqlalchemy import ColumnElement, Table, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.db import Database
+from bot.driver_rows import DriverValues, insert_rows
 from bot.models import ChannelKind, Direction, Message, MessageStatus, ReplyChoices
-from bot.models.base import usually
+from bot.models.base import EncryptedText, usually, utcnow
 
 # Set on a session that planned something, so the runtime can wake the dispatcher after commit.
 PLANNED_FLAG = "brobygger_planned"
@@ -87,6 +88,14 @@ class Planned:
         }
 
 
+_messages = cast(Table, Message.__table__)
+# The columns ``Planned.row`` gives, in a fixed order (``plan_many``).
+PLANNED_COLUMNS = tuple(
+    Planned(kind="", body="", due_at=datetime.now(UTC), dedupe_key="", participant_id=0).row()
+)
+ENCRYPTED = {name for name in PLANNED_COLUMNS if isinstance(_messages.c[name].type, EncryptedText)}
+
+
 @functools.cache
 def _insert_ignoring_duplicates(dialect: str) -> Any:
     """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once per dialect.
@@ -116,12 +125,34 @@ async def plan(session: AsyncSession, message: Planned) -> int | None:
 
 
 async def plan_many(session: AsyncSession, messages: Sequence[Planned]) -> int:
-    """Plan a batch in one statement; returns how many were new."""
+    """Plan a batch in one statement; returns how many were new.
+
+    Through the driver (``bot.driver_rows``): moving 1,000 meetings plans 3,000 messages, and
+    SQLAlchemy's per-row parameter handling of their 22 columns cost more than the insert."""
     if not messages:
         return 0
-    statement = _insert_ignoring_duplicates(_dialect(session))
-    result = await session.execute(statement, [message.row() for message in messages])
-    created = len(result.all())
+    values = DriverValues(_messages, session.get_bind().dialect)
+    processors = [
+        values.processor(name) if name in ENCRYPTED else values.memoized(name)
+        for name in PLANNED_COLUMNS
+    ]
+    rows = []
+    for message in messages:
+        row = message.row()
+        rows.append(
+            tuple(
+                None if (value := row[name]) is None else process(value)
+                for name, process in zip(PLANNED_COLUMNS, processors, strict=True)
+            )
+        )
+    created = await insert_rows(
+        session,
+        values,
+        PLANNED_COLUMNS,
+        rows,
+        constants={"created_at": utcnow()},
+        suffix="ON CONFLICT (dedupe_key) DO NOTHING",
+    )
     if created:
         session.info[PLANNED_FLAG] = True
     return created

@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Text, bindparam, select, type_coerce, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -30,14 +31,16 @@ from bot.models import (
     MessageStatus,
     Participant,
     ParticipantStatus,
-    ReplyChoices,
 )
-from bot.outbox import PLANNED_FLAG, Planned, plan_many
+from bot.models.base import EncryptedText, usually
+from bot.outbox import PLANNED_FLAG
 from schedules.care_rules import CareRules
+from schedules.new_checkins import CheckinValues, insert_checkins, insert_questions, remove_unasked
 
 T = TypeVar("T")
 _messages = cast(Table, Message.__table__)
 _checkins = cast(Table, Checkin.__table__)
+_BODY = EncryptedText()
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 and asyncpg's 32,767.
 IN_LIST = 2_000
@@ -70,7 +73,7 @@ class Existing:
     status: MessageStatus
     due_at: datetime | None
     checkin_id: int | None
-    body: str
+    body: str | None  # read only for a question planned ahead (the only text compared)
     language: str | None
 
 
@@ -78,11 +81,10 @@ class Existing:
 class Changes:
     """What one batch writes, collected first and then written a statement per kind."""
 
-    new: list[tuple[Person, str, datetime]] = field(default_factory=list)
+    new: list[tuple[Person, str, datetime]] = field(default_factory=list)  # + key, instant
     moved: list[tuple[Existing, datetime, str]] = field(default_factory=list)  # + new body
     cancelled: list[Existing] = field(default_factory=list)
     reworded: list[tuple[Existing, str, str]] = field(default_factory=list)  # + body, language
-    planned: int = 0
     revived: int = 0
 
 
@@ -135,6 +137,11 @@ async def read_existing(
     Read by participant, not by key: a check-in's key names its local date and its time lies on
     that date, so a row with a wanted key (dates from today on) is due at most a day before now.
     Two days' margin covers any time zone.
+
+    The text is decrypted only for questions planned ahead (the planner compares it with the
+    current wording), once per distinct ciphertext: the planner gives a batch's questions of
+    identical text one ciphertext (``schedules.new_checkins``), so an idle tick decrypts about
+    one text per participant, not one per planned check-in.
     """
     columns = (
         Message.id,
@@ -143,34 +150,53 @@ async def read_existing(
         Message.status,
         Message.due_at,
         Message.checkin_id,
-        Message.body,
+        type_coerce(Message.body, Text()),  # the ciphertext: decrypted below when needed
         Message.language,
     )
+    texts: dict[str, str] = {}
+    dialect = session.get_bind().dialect
     found: dict[int, dict[str | None, Existing]] = {}
     for ids in slices(participant_ids, IN_LIST):
         rows = await session.execute(
             select(*columns).where(
                 Message.participant_id.in_(ids),
-                Message.kind == MessageKind.CHECKIN,
+                # By the participants' own messages: on SQLite (no statistics) an equality on
+                # the kind would walk every check-in ever asked (ix_messages_checkins_sent),
+                # once per batch: the idle tick took 25 s at 100,000 participants.
+                usually(Message.kind == MessageKind.CHECKIN),
                 Message.due_at >= now - KEY_MARGIN,
             )
         )
-        for row in rows:
-            message = Existing(*row)
-            if message.participant_id is None:
+        for id_, participant_id, key, status, due_at, checkin_id, token, language in rows:
+            if participant_id is None:
                 continue
-            ahead = message.status is MessageStatus.PLANNED and (message.due_at or now) > now
-            if ahead or message.dedupe_key in wanted.get(message.participant_id, {}):
-                found.setdefault(message.participant_id, {})[message.dedupe_key] = message
+            ahead = status is MessageStatus.PLANNED and (due_at or now) > now
+            if ahead or key in wanted.get(participant_id, {}):
+                body = _decrypted(token, texts, dialect) if ahead else None
+                message = Existing(
+                    id_, participant_id, key, status, due_at, checkin_id, body, language
+                )
+                found.setdefault(participant_id, {})[key] = message
     return found
+
+
+def _decrypted(token: str, texts: dict[str, str], dialect: Dialect) -> str:
+    text = texts.get(token)
+    if text is None:
+        text = texts[token] = _BODY.process_result_value(token, dialect) or ""
+    return text
 
 
 async def write_changes(
     session: AsyncSession, changes: Changes, *, now: datetime, rules: CareRules, catalogs: Catalogs
-) -> None:
-    """New check-ins and their questions, moved or revived ones, reworded ones, cancelled ones."""
+) -> int:
+    """New check-ins and their questions, moved or revived ones, reworded ones, cancelled ones.
+
+    Returns how many new check-ins were planned (fewer than ``changes.new`` when another
+    planner planned some of them meanwhile: see ``schedules.new_checkins``)."""
+    planned = 0
     if changes.new:
-        await _plan_new(session, changes.new, rules=rules, catalogs=catalogs)
+        planned = await _plan_new(session, changes.new, rules=rules, catalogs=catalogs)
     if changes.moved:
         await _reschedule(session, changes.moved, rules=rules)
     if changes.reworded:
@@ -191,6 +217,7 @@ async def write_changes(
             .execution_options(synchronize_session=False)
         )
         await _set_checkins(session, messages, status=CheckinStatus.CANCELLED)
+    return planned
 
 
 async def _plan_new(
@@ -199,53 +226,32 @@ async def _plan_new(
     *,
     rules: CareRules,
     catalogs: Catalogs,
-) -> None:
-    """A ``Checkin`` row and its question for each new check-in, two statements in all.
-
-    The new check-ins' ids are matched by (participant, time), which is unique: asking the
-    database to return them in insertion order would make SQLite insert one row at a time.
-    """
-    inserted = await session.execute(
-        insert(_checkins).returning(
-            _checkins.c.id, _checkins.c.participant_id, _checkins.c.scheduled_for
-        ),
-        [
-            {"participant_id": person.id, "scheduled_for": instant, "status": CheckinStatus.PLANNED}
-            for person, _, instant in new
-        ],
+) -> int:
+    """A ``Checkin`` row and its question for each new check-in, two statements in all
+    (``schedules.new_checkins``); returns how many were planned."""
+    form = CheckinValues(session.get_bind().dialect)
+    checkin_ids = await insert_checkins(
+        session, form, [(person.id, instant) for person, _, instant in new]
     )
-    checkin_ids = {(person_id, at): checkin_id for checkin_id, person_id, at in inserted}
-    bodies: dict[int, str] = {}
+    bodies: dict[int, Any] = {}
+    deadlines: dict[datetime, Any] = {}
+    asked: dict[str, int] = {}
     questions = []
     for person, key, instant in new:
         body = bodies.get(person.id)
         if body is None:
-            body = bodies[person.id] = question_text(person, catalogs)
-        checkin_id = checkin_ids[person.id, instant]
-        questions.append(_question(person, key, instant, body, checkin_id, rules))
-    await plan_many(session, questions)
-
-
-def _question(
-    person: Person,
-    key: str,
-    instant: datetime,
-    body: str,
-    checkin_id: int,
-    rules: CareRules,
-) -> Planned:
-    return Planned(
-        kind=MessageKind.CHECKIN,
-        body=body,
-        due_at=instant,
-        dedupe_key=key,
-        participant_id=person.id,
-        language=person.language,
-        choices=ReplyChoices.SCORE,
-        expects_reply=True,
-        deadline_at=rules.checkin_deadline(instant),
-        checkin_id=checkin_id,
-    )
+            body = bodies[person.id] = form.encrypted(question_text(person, catalogs))
+        deadline = deadlines.get(instant)
+        if deadline is None:
+            deadline = deadlines[instant] = form.instant(rules.checkin_deadline(instant))
+        at = form.instant(instant)
+        checkin_id = asked[key] = checkin_ids[person.id, at]
+        questions.append((body, at, at, deadline, key, person.id, person.language, checkin_id))
+    planned = await insert_questions(session, form, questions)
+    await remove_unasked(session, asked, planned=planned)
+    if planned:
+        session.info[PLANNED_FLAG] = True
+    return planned
 
 
 async def _reschedule(

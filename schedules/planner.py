@@ -5,7 +5,7 @@ is planned and not yet sent, so the dashboard shows what will go before it goes:
 
 1. The wanted check-ins: the participant's plan (their override, else the programme's stored
    default, else the built-in one), their release date, pause and preferred hour, from now to
-   now + horizon (``schedules.plans.checkin_times``). A participant who is not active, has no
+   now + horizon (``schedules.plans.checkin_dates``). A participant who is not active, has no
    release date, opted out, has no check-in consent or is paused wants none.
 2. One check-in per participant and local date: dedupe key ``checkin:<participant>:<date>``.
    A wanted date with nothing yet gets a ``Checkin`` row and its question; a planned one whose
@@ -27,6 +27,7 @@ only the participant that fails again is skipped (and logged).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,15 +60,17 @@ from schedules.checkin_rows import (
     slices,
     write_changes,
 )
-from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_times
+from schedules.plans import DEFAULT_CHECKIN_PLAN, CheckinPlan, checkin_dates
 
 logger = logging.getLogger(__name__)
 
-# Participants per unit of work. Large enough that statements, not round trips, dominate (500
-# plans no faster); small enough that a batch holds the write lock (SQLite) briefly and its
-# planning, which runs on the service's event loop between two awaits, stalls the webhooks for
-# milliseconds, not tenths of a second.
-BATCH = 200
+# Participants per unit of work. Large enough that a batch's statements and its commit are a
+# small part of it (200 planned a fifth slower on SQLite); small enough that a batch holds the
+# write lock (SQLite) briefly (about a tenth of a second when it plans every check-in of 500
+# participants) and its planning, which runs on the service's event loop between two awaits,
+# stalls the webhooks for a few tens of milliseconds at most.
+BATCH = 500
+LANES = 2  # batches in flight at once on PostgreSQL
 
 # A future check-in in these states is planned again when the plan wants it: cancelled by an
 # earlier re-plan or pause, or suppressed by STOP before the citizen said START.
@@ -104,11 +107,21 @@ async def plan_checkins(
         stored = await stored_default_plan(session)
         default = _default_plan(stored)
         candidates = await _candidates(session, now, default=default, rules=rules)
-    total = PlannerRun()
-    for batch in slices(candidates, batch_size):
-        total += await _plan_batch(
-            database, batch, now=now, rules=rules, catalogs=catalogs, default=default
-        )
+    batches = iter(slices(candidates, batch_size))
+
+    async def plan_batches() -> PlannerRun:
+        run = PlannerRun()
+        for batch in batches:  # shared: each takes the next batch not yet taken
+            run += await _plan_batch(
+                database, batch, now=now, rules=rules, catalogs=catalogs, default=default
+            )
+        return run
+
+    # On PostgreSQL two batches at a time: while one's statements run on the server, the
+    # other's planning runs here (a batch is a transaction of its own, on participants of
+    # its own). SQLite has one writer: a second one would only wait for the lock.
+    lanes = 1 if database.is_sqlite else LANES
+    total = sum(await asyncio.gather(*(plan_batches() for _ in range(lanes))), PlannerRun())
     if total != PlannerRun():
         logger.info(
             "check-ins: %d planned, %d moved, %d cancelled",
@@ -127,7 +140,9 @@ async def _plan_batch(
     default: CheckinPlan,
 ) -> PlannerRun:
     try:
-        async with database.session() as session:
+        # Not durable on its own (SQLite: no sync of its commit): a batch lost in a power cut
+        # is planned again by the next tick; see bot.db, point 5.
+        async with database.session(durable=False) as session:
             return await replan_participants(
                 session, participant_ids, now=now, rules=rules, catalogs=catalogs, default=default
             )
@@ -227,9 +242,9 @@ async def replan_participants(
             now=now,
             catalogs=catalogs,
         )
-    await write_changes(session, changes, now=now, rules=rules, catalogs=catalogs)
+    planned = await write_changes(session, changes, now=now, rules=rules, catalogs=catalogs)
     return PlannerRun(
-        changes.planned + changes.revived,
+        planned + changes.revived,
         len(changes.moved) - changes.revived,
         len(changes.cancelled),
     )
@@ -259,7 +274,7 @@ def _wanted(
         override = Override()
     if override.paused:
         return {}
-    instants = checkin_times(
+    dates = checkin_dates(
         override.plan or default,
         person.release_date,
         rules.tz,
@@ -268,9 +283,7 @@ def _wanted(
         preferred=override.preferred,
         paused_until=override.paused_until,
     )
-    return {
-        checkin_key(person.id, instant.astimezone(rules.tz).date()): instant for instant in instants
-    }
+    return {checkin_key(person.id, local_date): instant for local_date, instant in dates}
 
 
 def _reconcile(
@@ -287,7 +300,6 @@ def _reconcile(
         message = existing.get(key)
         if message is None:
             changes.new.append((person, key, instant))
-            changes.planned += 1
         elif message.status in REVIVABLE and (
             message.due_at != instant or message.status is not MessageStatus.PLANNED
         ):

@@ -9,7 +9,9 @@ due in quiet hours (``next_allowed``), unless it is urgent.
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -210,25 +212,56 @@ def checkin_times(
     4. Only instants in ``[start, until)`` are kept. So a past release date, or a plan
        edited mid-way and called again with ``start=now``, never yields a past instant.
     """
+    return [
+        instant
+        for _, instant in checkin_dates(
+            plan,
+            release_date,
+            tz,
+            start=start,
+            until=until,
+            preferred=preferred,
+            paused_until=paused_until,
+            default_time=default_time,
+        )
+    ]
+
+
+def checkin_dates(
+    plan: CheckinPlan,
+    release_date: date,
+    tz: ZoneInfo,
+    *,
+    start: datetime,
+    until: datetime,
+    preferred: PreferredHour | None = None,
+    paused_until: date | None = None,
+    default_time: time = DEFAULT_CHECKIN_TIME,
+) -> list[tuple[date, datetime]]:
+    """``checkin_times`` with each instant's local date (the planner keys check-ins by it)."""
     start, until = as_utc(start, "start"), as_utc(until, "until")
     # A local date more than a day from the window cannot have an instant in it (no UTC offset
-    # is a day long), so those dates are skipped before any time zone arithmetic; plan days
-    # ascend, so the loop ends past the window.
-    first, last = start.date() - timedelta(days=2), until.date() + timedelta(days=2)
-    instants = []
-    for day in plan.days():
+    # is a day long), so only the plan days within two days of it are looked at (found by
+    # bisecting the plan's ascending days) before any time zone arithmetic.
+    days = _plan_days(plan)
+    first = (start.date() - timedelta(days=2) - release_date).days
+    last = (until.date() + timedelta(days=2) - release_date).days
+    found = []
+    for day in days[bisect_left(days, first) : bisect_right(days, last)]:
         local_date = release_date + timedelta(days=day)
-        if local_date < first:
-            continue
-        if local_date > last:
-            break
         if paused_until is not None and local_date < paused_until:
             continue
         wall = preferred.time_on(local_date, default_time) if preferred else default_time
         instant = wall_time_to_utc(local_date, wall, tz)
         if start <= instant < until:
-            instants.append(instant)
-    return instants
+            found.append((local_date, instant))
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_days(plan: CheckinPlan) -> tuple[int, ...]:
+    """The plan's days as a tuple, once per plan (the planner asks for every participant)."""
+    return tuple(plan.days())
 
 
 # --- Meeting reminders ---------------------------------------------------------------------

@@ -86,6 +86,13 @@ class ReplyChoices(enum.StrEnum):
     ACK = "ack"
 
 
+# The predicates of the partial indexes that leave out the messages not sent yet (most rows a
+# planner writes or cancels): a query comparing the column (``provider_id = ?``, ``sent_at >=
+# ?``) implies them, on both engines, so it can use the index.
+PROVIDER_KNOWN = text("provider_id IS NOT NULL")
+SENT_AT_KNOWN = text("sent_at IS NOT NULL")
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
@@ -100,13 +107,22 @@ class Message(Base):
             postgresql_where=text("expects_reply AND answered_by_id IS NULL"),
             sqlite_where=text("expects_reply AND answered_by_id IS NULL"),
         ),
-        Index("ix_messages_provider", "channel", "provider_id"),
+        # A provider's status callback: by its id, which only a message handed to it has.
+        Index(
+            "ix_messages_provider",
+            "channel",
+            "provider_id",
+            postgresql_where=PROVIDER_KNOWN,
+            sqlite_where=PROVIDER_KNOWN,
+        ),
         # The overview's "gone quiet" list: when did this participant last write to us?
         Index("ix_messages_inbound", "participant_id", "direction", "received_at"),
         # The statistics: check-ins sent in a period, and questions sent in a period with when
         # they were answered, counted from the index alone (every column the counts need). Each
         # leads with the column the query compares for equality, so SQLite picks it even
         # before ANALYZE has run (it would otherwise walk ix_messages_status_send_after).
+        # Only sent messages are in them (every query of theirs asks for a sending time): a
+        # message planned, moved or cancelled before it went costs them nothing.
         Index(
             "ix_messages_checkins_sent",
             "kind",
@@ -114,6 +130,8 @@ class Message(Base):
             "status",
             "participant_id",
             "answered_by_id",
+            postgresql_where=SENT_AT_KNOWN,
+            sqlite_where=SENT_AT_KNOWN,
         ),
         Index(
             "ix_messages_questions_sent",
@@ -121,6 +139,8 @@ class Message(Base):
             "sent_at",
             "participant_id",
             "answered_at",
+            postgresql_where=SENT_AT_KNOWN,
+            sqlite_where=SENT_AT_KNOWN,
         ),
     )
 

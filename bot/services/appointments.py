@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import texts
 from bot.errors import BrobyggerError
@@ -41,7 +43,7 @@ from bot.models import (
     Participant,
     ParticipantStatus,
 )
-from bot.models.base import usually
+from bot.models.base import usually, utcnow
 from bot.outbox import cancel, plan, plan_many
 from bot.services.alerts import raise_alert
 from bot.services.meeting_messages import (
@@ -182,17 +184,8 @@ async def move_appointments(
         )
         _require_future(move.starts_at, context.now)
     await withdraw_pending(session, ids, context.now)
-    moved = []
-    for move, place in zip(moves, places, strict=True):
-        appointment = found[move.appointment_id]
-        if place is not None:
-            appointment.place = place
-        appointment.starts_at = move.starts_at
-        appointment.version += 1
-        appointment.confirmation = Confirmation.PENDING
-        appointment.confirmation_at = None
-        moved.append(appointment)
-    await session.flush()
+    moved = [found[move.appointment_id] for move in moves]
+    await _reschedule(session, moved, moves, places, context.now)
     question = (MessageKind.MEETING_MOVED, texts.MEETING_MOVED)
     await plan_many(
         session,
@@ -277,7 +270,18 @@ async def record_attendance(
 # --- Internals ------------------------------------------------------------------------------
 
 
-def _active(participant: Participant | None, participant_id: int) -> Participant:
+class _Person(Protocol):
+    @property
+    def erased_at(self) -> datetime | None: ...
+
+    @property
+    def status(self) -> ParticipantStatus: ...
+
+
+_P = TypeVar("_P", bound=_Person)
+
+
+def _active(participant: _P | None, participant_id: int) -> _P:
     if participant is None or participant.erased_at is not None:
         raise AppointmentError(f"no participant with id {participant_id}")
     if participant.status is not ParticipantStatus.ACTIVE:
@@ -311,15 +315,63 @@ async def _scheduled_locked(session: AsyncSession, appointment_id: int) -> Appoi
     return _scheduled(found.get(appointment_id), appointment_id)
 
 
-async def _participants(session: AsyncSession, ids: Iterable[int]) -> dict[int, Participant]:
+@dataclass(frozen=True, slots=True)
+class _Enrolled:
+    """The columns of a participant a move needs (no addresses loaded and decrypted)."""
+
+    id: int
+    language: str
+    status: ParticipantStatus
+    erased_at: datetime | None
+
+
+async def _participants(session: AsyncSession, ids: Iterable[int]) -> dict[int, _Enrolled]:
     wanted = sorted(ids)
-    found: dict[int, Participant] = {}
+    columns = (Participant.id, Participant.language, Participant.status, Participant.erased_at)
+    found: dict[int, _Enrolled] = {}
     for start in range(0, len(wanted), IN_LIST):
-        rows = await session.scalars(
-            select(Participant).where(Participant.id.in_(wanted[start : start + IN_LIST]))
+        rows = await session.execute(
+            select(*columns).where(Participant.id.in_(wanted[start : start + IN_LIST]))
         )
-        found.update((participant.id, participant) for participant in rows)
+        found.update((row.id, _Enrolled(*row)) for row in rows)
     return found
+
+
+async def _reschedule(
+    session: AsyncSession,
+    appointments: Sequence[Appointment],
+    moves: Sequence[Move],
+    places: Sequence[str | None],
+    now: datetime,
+) -> None:
+    """The meetings' new time (and place), next version, confirmation asked again: one
+    statement for all of them (the unit of work's flush took a tenth of a second per 1,000),
+    and the loaded objects told so, as if they had been flushed."""
+    updated_at = utcnow()
+    changes = [
+        {
+            "starts_at": move.starts_at,
+            "place": appointment.place if place is None else place,
+            "version": appointment.version + 1,
+            "confirmation": Confirmation.PENDING,
+            "confirmation_at": None,
+            "updated_at": updated_at,
+        }
+        for appointment, move, place in zip(appointments, moves, places, strict=True)
+    ]
+    table = cast(Table, Appointment.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in changes[0]}),
+        [
+            {"b_id": appointment.id, **{f"b_{name}": value for name, value in change.items()}}
+            for appointment, change in zip(appointments, changes, strict=True)
+        ],
+    )
+    for appointment, change in zip(appointments, changes, strict=True):
+        for name, value in change.items():
+            set_committed_value(appointment, name, value)
 
 
 def _checked_place(place: str, allow_sensitive: bool) -> str:

@@ -7,6 +7,7 @@ prison or a treatment centre unless staff confirmed it; see ``sensitive_words_in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -14,8 +15,18 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.i18n import Catalogs, format_date, format_time
-from bot.models import Appointment, MessageKind, Participant, ReplyChoices
+from bot.models import Appointment, MessageKind, ReplyChoices
 from bot.outbox import Planned
+
+
+class Recipient(Protocol):
+    """Who a meeting's messages go to: a ``Participant``, or the few columns of one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def language(self) -> str: ...
 
 
 class MeetingRules(Protocol):
@@ -45,13 +56,14 @@ class MeetingContext:
 
 def version_messages(
     context: MeetingContext,
-    participant: Participant,
+    participant: Recipient,
     appointment: Appointment,
     question: tuple[MessageKind, str],
 ) -> list[Planned]:
     """The question about this version of the meeting, its reminders and the follow-up."""
     prefix = f"appointment:{appointment.id}:v{appointment.version}"
     kind, template = question
+    fields = meeting_fields(context, participant.language, appointment)
     messages = [
         meeting_message(
             context,
@@ -62,6 +74,7 @@ def version_messages(
             due_at=context.now,
             key=f"{prefix}:confirm",
             deadline_at=context.rules.confirmation_deadline(context.now, appointment.starts_at),
+            fields=fields,
         )
     ]
     for label, instant in context.rules.meeting_reminders(appointment.starts_at, now=context.now):
@@ -77,6 +90,7 @@ def version_messages(
                 reminder,
                 due_at=instant,
                 key=f"{prefix}:reminder:{label}",
+                fields=fields,
             )
         )
     after = context.rules.attendance_question_after
@@ -90,14 +104,28 @@ def version_messages(
                 texts.ATTENDANCE_QUESTION,
                 due_at=appointment.starts_at + after,
                 key=f"{prefix}:attendance",
+                fields=fields,
             )
         )
     return messages
 
 
+def meeting_fields(
+    context: MeetingContext, lang: str | None, appointment: Appointment
+) -> dict[str, str]:
+    """What a meeting's texts say about it, in ``lang``: its kind, local date and time, place."""
+    local = appointment.starts_at.astimezone(context.rules.tz)
+    return {
+        "kind_label": context.catalogs.render(lang, texts.meeting_kind_label(appointment.kind)),
+        "date": format_date(lang, local.date()),
+        "time": format_time(lang, local.time()),
+        "place": appointment.place,
+    }
+
+
 def meeting_message(
     context: MeetingContext,
-    participant: Participant,
+    participant: Recipient,
     appointment: Appointment,
     kind: MessageKind,
     template: str,
@@ -105,17 +133,13 @@ def meeting_message(
     due_at: datetime,
     key: str,
     deadline_at: datetime | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> Planned:
+    """One message about the meeting (``fields``: its ``meeting_fields``, if already known)."""
     lang = participant.language
-    local = appointment.starts_at.astimezone(context.rules.tz)
-    body = context.catalogs.render(
-        lang,
-        template,
-        kind_label=context.catalogs.render(lang, texts.meeting_kind_label(appointment.kind)),
-        date=format_date(lang, local.date()),
-        time=format_time(lang, local.time()),
-        place=appointment.place,
-    )
+    if fields is None:
+        fields = meeting_fields(context, lang, appointment)
+    body = context.catalogs.render(lang, template, **fields)
     choices = texts.QUESTION_CHOICES.get(template)
     return Planned(
         kind=kind,

@@ -8,8 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.errors import DatabaseError
@@ -96,6 +98,65 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
         assert await session.scalar(text("PRAGMA busy_timeout")) == 30_000
         assert await session.scalar(text("PRAGMA synchronous")) == 2  # FULL
     await database.dispose()
+
+
+_FILLER = text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+    "INSERT INTO filler SELECT randomblob(8000) FROM n"
+)
+
+
+@pytest.mark.parametrize("unit_of_work", ["durable", "not durable", "on a connection"])
+async def test_sqlite_commits_leave_the_wal_checkpoint_to_the_background(
+    tmp_path: Path, unit_of_work: str
+) -> None:
+    """A commit of 2,000 pages (twice SQLite's own checkpoint threshold) only appends to the
+    WAL; the pages reach the database file in a checkpoint that follows it, whichever kind of
+    unit of work wrote them (the inbound group commit keeps a session on one connection)."""
+    path = tmp_path / "wal.db"
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_interval=0)
+    at_commit: list[int] = []
+
+    def size_at_commit(_session: Session) -> None:  # runs before anything else can
+        at_commit.append(path.stat().st_size)
+
+    try:
+        async with database.session() as session:
+            await session.execute(text("CREATE TABLE filler (data BLOB)"))
+        await database.checkpointed()
+        before = path.stat().st_size
+        event.listen(Session, "after_commit", size_at_commit)
+
+        if unit_of_work == "on a connection":
+            async with database.engine.connect() as connection:
+                session = AsyncSession(bind=connection)
+                async with session, session.begin():
+                    await session.execute(_FILLER)
+        else:
+            async with database.session(durable=unit_of_work == "durable") as session:
+                await session.execute(_FILLER)
+        await database.checkpointed()
+
+        assert at_commit == [before]
+        assert path.stat().st_size > before + 8_000_000
+    finally:
+        event.remove(Session, "after_commit", size_at_commit)
+        await database.dispose()
+
+
+async def test_sqlite_syncs_every_commit_but_those_asked_not_to(tmp_path: Path) -> None:
+    """``durable=False`` (the planner's batches): synchronous NORMAL for that unit of work
+    only; the connection's next unit of work syncs its commit again."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}")
+    synchronous = text("PRAGMA synchronous")
+    try:
+        async with database.session(durable=False) as session:
+            relaxed = await session.scalar(synchronous)
+        async with database.session() as session:
+            durable = await session.scalar(synchronous)
+    finally:
+        await database.dispose()
+    assert (relaxed, durable) == (1, 2)  # NORMAL, FULL
 
 
 def test_a_database_file_in_a_missing_folder_is_refused(tmp_path: Path) -> None:

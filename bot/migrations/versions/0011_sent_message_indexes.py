@@ -1,6 +1,6 @@
 """the indexes of sent messages leave out the ones not sent yet
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 
 ``ix_messages_provider`` (channel, provider_id) becomes partial, ``WHERE provider_id IS NOT
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -37,6 +37,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import uvloop
 from sqlalchemy import delete, select, text, update
 
 from bench import apscheduler_design
@@ -519,7 +520,8 @@ def main(argv: list[str] | None = None) -> None:
     results: list[Row] = []
     for size in (int(part) for part in args.sizes.split(",")):
         for engine in engines:
-            run = asyncio.run(measure(engine, size, args))
+            # On the event loop the service runs on (``brobygger run``: uvicorn with uvloop).
+            run = uvloop.run(measure(engine, size, args))
             for row in rows(run):
                 row.extra["load_average"] = run.values["load_average"]
                 results.append(row)

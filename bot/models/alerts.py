@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, EncryptedText, UTCDateTime, str_enum, utcnow
@@ -21,9 +21,21 @@ class AlertReason(enum.StrEnum):
     DELIVERY_FAILED = "delivery_failed"
 
 
+UNACKNOWLEDGED = text("resolved_at IS NULL AND acknowledged_at IS NULL")
+
+
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_open", "resolved_at", "participant_id"),)
+    __table_args__ = (
+        Index("ix_alerts_open", "resolved_at", "participant_id"),
+        # The overview's first list: the alerts nobody has taken yet, newest first.
+        Index(
+            "ix_alerts_unacknowledged",
+            "created_at",
+            postgresql_where=UNACKNOWLEDGED,
+            sqlite_where=UNACKNOWLEDGED,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int | None] = mapped_column(

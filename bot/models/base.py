@@ -93,6 +93,9 @@ class usually(FunctionElement[bool]):  # lower case: it reads as a SQL function
 
     type = Boolean()
     inherit_cache = True
+    # It is a condition: rendered as it is, not as "likely(...) = 1" (SQLAlchemy's form for a
+    # boolean function on SQLite), which would no longer imply a partial index's WHERE.
+    _is_implicitly_boolean = True
 
 
 @compiles(usually)

@@ -48,6 +48,8 @@ class Participant(Base):
     __table_args__ = (
         Index("ix_participants_mentor_status", "mentor_id", "status"),
         Index("ix_participants_prison_status", "prison_id", "status"),
+        # The overview's "gone quiet" list, read in order of silence (never heard: NULL).
+        Index("ix_participants_status_last_heard", "status", "last_heard_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +74,10 @@ class Participant(Base):
     outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome))
     outcome_note: Mapped[str | None] = mapped_column(Text())
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When they last wrote to us (the latest ``received_at`` of their inbound messages). Kept
+    # by the database, not by us: a trigger on ``messages`` (migration 0012) sets it for every
+    # inbound row, whoever writes it. Read-only here.
+    last_heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -165,3 +165,39 @@ async def test_answered_questions_get_their_answer_time_on_upgrade(
     # Only the answered question has a time: its answer's (the answer and the open one none).
     assert [(row[0], row[1] is None) for row in answered] == [(1, True), (2, False), (3, True)]
     assert str(answered[1][1]).startswith("2026-03-02 10:15:00")
+
+
+async def test_participants_get_when_they_were_last_heard_from_on_upgrade(
+    empty_database: Database,
+) -> None:
+    """0012 fills ``last_heard_at`` from the inbound messages already there (outbound aside)."""
+    await upgrade(empty_database, "0011")
+    columns = "direction, kind, body, expects_reply, urgent, status, attempts, escalation_step"
+    async with empty_database.session() as session:
+        for participant in (1, 2):
+            await session.execute(
+                text(
+                    "INSERT INTO participants (id, name, language, status, enrolled_at,"
+                    " created_at, updated_at) VALUES (:id, 'Deltager', 'da', 'active',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": participant},
+            )
+        for row in (
+            "'in', 'inbound', 'hej', false, false, 'received', 0, 0, '2026-03-02 10:15:00'",
+            "'in', 'inbound', 'ja', false, false, 'received', 0, 0, '2026-03-04 09:00:00'",
+            "'out', 'checkin', '?', true, false, 'sent', 1, 0, '2026-03-09 09:00:00'",
+        ):
+            await session.execute(
+                text(
+                    f"INSERT INTO messages (participant_id, {columns}, received_at, created_at)"
+                    f" VALUES (1, {row}, CURRENT_TIMESTAMP)"
+                )
+            )
+    await upgrade(empty_database)
+    async with empty_database.read() as session:
+        heard = (
+            await session.execute(text("SELECT id, last_heard_at FROM participants ORDER BY id"))
+        ).all()
+    assert str(heard[0][1]).startswith("2026-03-04 09:00:00")  # the latest inbound, not the out
+    assert heard[1][1] is None  # never wrote

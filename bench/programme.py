@@ -750,6 +750,21 @@ def _fresh_original(engine: str, participants: int) -> bool:
     return datetime.now(UTC) - built < MAX_AGE
 
 
+async def _original_exists(engine: str, participants: int) -> bool:
+    """The facts file alone is not enough: the original may have been dropped or deleted since."""
+    key = _original_key(participants)
+    if engine == "sqlite":
+        return (CACHE / f"programme-{key}.db").exists()
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        found = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", f"bench_original_{key}"
+        )
+    finally:
+        await connection.close()
+    return found is not None
+
+
 # Raise when the generator writes something different: cached originals are then rebuilt.
 GENERATOR_VERSION = "4"
 
@@ -838,7 +853,9 @@ async def programme_copy(engine: str, participants: int) -> Programme:
     # Several benchmarks (or engineers) may ask at once: one builds, the others wait for it.
     with (_cache_folder() / f"{engine}-{_original_key(participants)}.lock").open("w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
-        if not _fresh_original(engine, participants):
+        if not (
+            _fresh_original(engine, participants) and await _original_exists(engine, participants)
+        ):
             seconds = await build_original(engine, participants)
             print(f"(built the {engine} programme of {participants:,} in {seconds:.0f} s)")
     install_bench_keys()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import true
+from sqlalchemy import event, true
 
 from bot.db import Database
 from bot.models import (
@@ -269,3 +269,33 @@ async def test_a_period_without_answers_has_no_median(database: Database) -> Non
         result = await status_report(db, true(), day(3, 1), day(4, 1))
     assert result.rates.median_reply is None
     assert result.rates.checkins_sent == 0
+
+
+async def test_the_median_runs_on_a_second_connection_with_the_same_report(
+    database: Database,
+) -> None:
+    """The page gives the report two read sessions: the median's statements go through the
+    second connection (beside the rest, on the first), and the numbers are the same."""
+    await build(database)
+    alone = await report(database)
+    sent_on: dict[str, list[object]] = {}
+
+    def capture(connection: object, _cursor: object, sql: str, *_: object) -> None:
+        sent_on.setdefault(sql, []).append(connection)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with database.read() as db, database.read() as second:
+            first_connection = (await db.connection()).sync_connection
+            second_connection = (await second.connection()).sync_connection
+            together = await status_report(db, true(), START, END, second=second)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+
+    assert together == alone
+    median_sql = [sql for sql in sent_on if "answered_at" in sql]
+    assert median_sql, "no statement read the answer times"
+    for sql in median_sql:
+        assert sent_on[sql] == [second_connection] * len(sent_on[sql]), sql
+    others = [sql for sql in sent_on if "answered_at" not in sql and "BEGIN" not in sql]
+    assert others and all(set(sent_on[sql]) == {first_connection} for sql in others)

@@ -107,6 +107,8 @@ async def quiet_participants(
             .limit(LIMIT)
         )
     ).all()
+    if len(never) >= LIMIT:
+        return never
     silent = await session.execute(
         select(*columns)
         .where(*listed, Participant.last_heard_at < cutoff)

@@ -6,10 +6,10 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Enum, Float, MetaData, Text
+from sqlalchemy import Boolean, ColumnElement, DateTime, Enum, Float, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -108,6 +108,36 @@ def _usually(element: usually, compiler: SQLCompiler, **kw: Any) -> str:
 def _usually_sqlite(element: usually, compiler: SQLCompiler, **kw: Any) -> str:
     [condition] = element.clauses
     return f"likely({compiler.process(condition, **kw)})"
+
+
+class unindexed(FunctionElement[Any]):  # lower case: it reads as a SQL function
+    """``unindexed(column)``: the column's value, which SQLite is not to look rows up by.
+
+    SQLite without ``ANALYZE`` statistics joins from the side whose join column has an index:
+    counting a consultant's unread inbox, it collected their 12,500 participants and walked
+    every inbound message of each by ``ix_messages_inbound`` (240 ms), where reading the small
+    partial ``ix_messages_unread_inbox`` and looking each participant up took 23 ms. SQLite's
+    unary ``+`` keeps a column off every index; PostgreSQL gets the column as it is.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> None:
+        super().__init__(column)
+        [clause] = self.clauses
+        self.type = clause.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    [column] = element.clauses
+    return compiler.process(column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    [column] = element.clauses
+    return f"+{compiler.process(column, **kw)}"
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Direction, Message, MessageKind, Participant
+from bot.models.base import unindexed
 from bot.models.messages import STRUCTURED_INTENTS, UNREAD_INBOX
 from bot.outbox import Planned, plan
 from bot.services.participants import InputProblem
@@ -82,7 +83,8 @@ def unread_count_query(scope: ColumnElement[bool]) -> Select[int]:
     """
     return (
         select(func.count(Message.id))
-        .join(Participant, Participant.id == Message.participant_id)
+        # From the messages (the partial index) to their participants, on SQLite too.
+        .join(Participant, Participant.id == unindexed(Message.participant_id))
         .where(UNREAD_INBOX, scope, Participant.erased_at.is_(None))
     )
 

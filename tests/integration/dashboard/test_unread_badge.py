@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, or_, true
 
 from bot.db import Database
 from bot.models import Participant, SiteKind
@@ -70,7 +70,9 @@ async def _plan(database: Database, scope: ColumnElement[bool]) -> str:
     runs), which cannot use a partial index whose condition hides behind a parameter.
     """
     engine = database.engine
-    compiled = unread_count_query(scope).compile(dialect=engine.dialect)
+    compiled = unread_count_query(scope).compile(
+        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
     parameters = [compiled.params[name] for name in compiled.positiontup or ()]
     async with database.read() as db:
         connection = await (await db.connection()).get_raw_connection()
@@ -92,12 +94,14 @@ async def _plan(database: Database, scope: ColumnElement[bool]) -> str:
 async def test_the_count_reads_messages_through_an_index_never_the_whole_table(
     database: Database,
 ) -> None:
-    for scope in (true(), Participant.mentor_id == 7):
+    # Everyone, one mentor's, a consultant's (their own, or two prisons', or a jobcentre's).
+    consultant = or_(
+        Participant.consultant_id == 3,
+        Participant.prison_id.in_([1, 2]),
+        Participant.jobcentre_id.in_([4]),
+    )
+    for scope in (true(), Participant.mentor_id == 7, consultant):
         plan = await _plan(database, scope)
-        if database.engine.dialect.name == "postgresql":
-            assert "ix_messages_unread_inbox" in plan
-        else:
-            # SQLite may prefer the inbound index (participant, direction: migration 0009) for
-            # a mentor's scope; either way it reads messages through an index, never the table.
-            reads = [line for line in plan.splitlines() if " messages" in line]
-            assert reads and all("INDEX" in line for line in reads), plan
+        # Never the whole table, and on SQLite not every inbound message of every participant
+        # in scope by ix_messages_inbound either (240 ms for a consultant at 100,000).
+        assert "ix_messages_unread_inbox" in plan, plan

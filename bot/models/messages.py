@@ -91,6 +91,7 @@ class ReplyChoices(enum.StrEnum):
 # ?``) implies them, on both engines, so it can use the index.
 PROVIDER_KNOWN = text("provider_id IS NOT NULL")
 SENT_AT_KNOWN = text("sent_at IS NOT NULL")
+TO_STAFF = text("staff_id IS NOT NULL")
 
 
 class Message(Base):
@@ -141,6 +142,16 @@ class Message(Base):
             "answered_at",
             postgresql_where=SENT_AT_KNOWN,
             sqlite_where=SENT_AT_KNOWN,
+        ),
+        # The alert notices a staff member got lately (the digest window): only messages to
+        # staff are in it, a few per alert.
+        Index(
+            "ix_messages_staff_notices",
+            "staff_id",
+            "kind",
+            "due_at",
+            postgresql_where=TO_STAFF,
+            sqlite_where=TO_STAFF,
         ),
     )
 

@@ -11,6 +11,11 @@ order of silence: it reads the 200 rows it shows. Likewise ``ix_alerts_unacknowl
 (created_at, of the alerts neither resolved nor acknowledged) hands out the first list newest
 first, where the page sorted every open alert (17,500 at 100,000) to show 200.
 
+``ix_messages_staff_notices`` (staff_id, kind, due_at, of messages to staff only) answers the
+alert tick's "when was this staff member last sent a notice?" (the digest window): it read
+every message of the programme, a second per recipient at 100,000 on SQLite, inside the
+tick's write transaction, long enough that staff could not sign in ("database is locked").
+
 The column is the database's to keep, not the application's: a trigger after every insert on
 ``messages`` of an inbound row with a ``received_at`` moves it forward (never back), whichever
 code path wrote the row (the webhook's batches, Telegram, the simulator, the demo, an import).
@@ -87,6 +92,13 @@ def upgrade() -> None:
         postgresql_where=sa.text(UNACKNOWLEDGED),
         sqlite_where=sa.text(UNACKNOWLEDGED),
     )
+    op.create_index(
+        "ix_messages_staff_notices",
+        "messages",
+        ["staff_id", "kind", "due_at"],
+        postgresql_where=sa.text("staff_id IS NOT NULL"),
+        sqlite_where=sa.text("staff_id IS NOT NULL"),
+    )
     if _postgresql():
         op.execute(POSTGRESQL_FUNCTION)
         op.execute(POSTGRESQL_TRIGGER)
@@ -98,6 +110,7 @@ def downgrade() -> None:
     op.execute(f"DROP TRIGGER {TRIGGER}" + (" ON messages" if _postgresql() else ""))
     if _postgresql():
         op.execute(f"DROP FUNCTION {FUNCTION}()")
+    op.drop_index("ix_messages_staff_notices", table_name="messages")
     op.drop_index("ix_alerts_unacknowledged", table_name="alerts")
     op.drop_index("ix_participants_status_last_heard", table_name="participants")
     with op.batch_alter_table("participants") as batch:

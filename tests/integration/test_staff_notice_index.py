@@ -9,12 +9,11 @@ second per recipient at 100,000 participants on SQLite, and staff could not sign
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
-from typing import cast
 
 from sqlalchemy import Integer, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import load_settings
 from bot.db import Database
 from bot.models import Role, Staff
 from bot.models.base import UTCDateTime
@@ -43,7 +42,8 @@ async def test_the_digest_window_reads_a_staff_members_notices_from_their_index(
         await session.flush()
         await session.execute(_FILL, {"at": NOW - timedelta(minutes=10), "staff": mentor.id})
         await session.execute(text("ANALYZE"))
-    rules = cast(CareRules, SimpleNamespace(digest_window=timedelta(minutes=30)))
+    rules = CareRules.from_settings(load_settings({"BROBYGGER_ALERT_DIGEST_WINDOW": "30m"}))
+    assert rules.digest_window == timedelta(minutes=30)
 
     async def window_over(session: AsyncSession) -> object:
         return await _digest_window_over(session, mentor.id, NOW, rules)
